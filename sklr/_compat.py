@@ -1,0 +1,30 @@
+"""The one place where sklr touches private scikit-learn API.
+
+Parameter validation helpers live in ``sklearn.utils._param_validation``;
+they are private but stable since scikit-learn 1.2 and used by every
+scikit-learn estimator. Importing them here alone means a future move in
+scikit-learn is fixed in one file.
+"""
+
+from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
+    HasMethods,
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import validate_data  # noqa: F401  (public since 1.6)
+
+
+def validate_params(obj):
+    """Check ``obj.get_params(deep=False)`` against ``obj._parameter_constraints``.
+
+    Raises :class:`InvalidParameterError` (a ``ValueError`` and ``TypeError``)
+    naming the parameter and the accepted values.
+    """
+    validate_parameter_constraints(
+        obj._parameter_constraints,
+        obj.get_params(deep=False),
+        caller_name=type(obj).__name__,
+    )
