@@ -1,0 +1,14 @@
+"""sklr: learning rate, schedule and optimizer as tunable scikit-learn hyperparameters."""
+
+from sklr.linear_model import LinearRegressor, LogisticClassifier
+from sklr.neural_network import MLPClassifier, MLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LinearRegressor",
+    "LogisticClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+]

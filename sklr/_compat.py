@@ -28,3 +28,10 @@ def validate_params(obj):
         obj.get_params(deep=False),
         caller_name=type(obj).__name__,
     )
+
+
+def check_sample_weight(sample_weight, X, dtype=None):
+    """scikit-learn's private sample-weight validator (non-negative, right length)."""
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)

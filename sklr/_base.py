@@ -1,0 +1,595 @@
+"""What every sklr estimator shares: parameters, validation, ``fit`` and ``partial_fit``.
+
+An estimator only chooses a model (:mod:`sklr._models`), a loss and a link;
+training is the engine's (:mod:`sklr._engine`). The pieces a search needs to
+train many estimators in one stack are methods here: ``_prepare`` turns the
+hyperparameters and data into a :class:`~sklr._engine.TrainingData`, a model,
+a loss and one :class:`~sklr._engine.MemberConfig`; ``_set_fitted`` turns a
+trained member back into fitted attributes.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from sklr._compat import (
+    Interval,
+    StrOptions,
+    check_sample_weight,
+    validate_data,
+    validate_params,
+)
+from sklr._engine import MemberConfig, Stack, TrainingData
+from sklr.exceptions import DivergenceError, DivergenceWarning
+from sklr.optimizers import Optimizer, resolve_optimizer
+from sklr.schedules import Schedule, resolve_schedule
+
+OPTIMIZER_NAMES = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
+SCHEDULE_NAMES = {
+    "constant", "step", "exponential", "invscaling", "cosine", "warmup_cosine",
+    "onecycle", "cyclic", "plateau",
+}
+
+
+def _check_magnitude(values, name):
+    """Reject values whose square overflows: training on them cannot be finite."""
+    data = values.data if sp.issparse(values) else values
+    if data.size == 0:
+        return
+    limit = np.sqrt(np.finfo(data.dtype).max)
+    if np.abs(data).max() > limit:
+        raise ValueError(
+            f"{name} contains values too large in magnitude for "
+            f"{data.dtype} training (max abs {np.abs(data).max():.3g} > {limit:.3g}); "
+            "rescale the data, e.g. with StandardScaler."
+        )
+
+
+class BaseSKLR(BaseEstimator):
+    """Base class of the sklr estimators; not for direct use."""
+
+    _parameter_constraints = {
+        "optimizer": [StrOptions(OPTIMIZER_NAMES), Optimizer],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"),
+                          StrOptions({"auto"})],
+        "schedule": [StrOptions(SCHEDULE_NAMES), Schedule],
+        "batch_size": [Interval(Integral, 1, None, closed="left"),
+                       StrOptions({"auto"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "on_divergence": [StrOptions({"backoff", "stop", "raise"})],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    _supports_sparse = False
+
+    # ------------------------------------------------------------ subclass API
+    def _make_model(self, n_features, n_outputs):
+        """The model structure (linear or MLP)."""
+        raise NotImplementedError
+
+    def _make_loss(self):
+        """The loss of the raw output (link included)."""
+        raise NotImplementedError
+
+    def _penalty_strengths(self):
+        """``(alpha_l2, alpha_l1)`` of the objective."""
+        return self.alpha, 0.0
+
+    def _check_extra_params(self):
+        """Checks beyond ``_parameter_constraints`` (e.g. hidden layer sizes)."""
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
+        """Fit the model to data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (sparse only for the linear models).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the weighted-mean loss.
+        X_val, y_val : array-like, default=None
+            Validation data. When given, the validation score is monitored
+            for stopping and the best weights are restored, as with
+            ``early_stopping=True`` but on this data instead of a split.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        continuing = self.warm_start and hasattr(self, "_record")
+        return self._guarded_fit(
+            X, y, sample_weight, (X_val, y_val, sample_weight_val),
+            continuing=continuing, n_epochs=self.max_iter, classes=None,
+        )
+
+    def _partial_fit(self, X, y, sample_weight, classes):
+        continuing = hasattr(self, "_record")
+        return self._guarded_fit(
+            X, y, sample_weight, (None, None, None), continuing=continuing,
+            n_epochs=1, classes=classes, incremental=True,
+        )
+
+    def _guarded_fit(self, *args, **kwargs):
+        # bad input or a raised divergence must leave a fitted estimator as it was
+        saved = dict(self.__dict__)
+        try:
+            return self._fit(*args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit(self, X, y, sample_weight, validation, continuing, n_epochs, classes,
+             incremental=False):
+        problem = self._prepare(X, y, sample_weight, validation, continuing, classes,
+                                incremental)
+        data, model, loss, member, dtype = problem
+        stack = Stack(
+            model, loss, [member], dtype, seed=self._shuffle_seed,
+            batch_size=self.batch_size, shuffle=self.shuffle,
+        )
+        if continuing:
+            stack.resume(0, self._record, self._schedule_state, self._epoch)
+        stack.train(data, n_epochs, horizon=self.max_iter,
+                    stopping=not incremental, verbose=self.verbose)
+        stack.finalize()
+        self._set_fitted(stack, 0, model, dtype)
+        self._warn_about(stack.records[0], incremental)
+        return self
+
+    def _warn_about(self, record, incremental):
+        if record.status == "error":
+            lr = record.divergence_learning_rates[-1]
+            raise DivergenceError(
+                f"Training diverged at learning rate {lr:.3g} in epoch "
+                f"{record.divergence_epochs[-1] + 1}. Try a smaller learning_rate "
+                f"(e.g. {lr / 10:.3g}), clip_norm, or on_divergence='backoff'."
+            )
+        if record.n_divergences:
+            rates = ", ".join(f"{r:.3g}" for r in record.divergence_learning_rates)
+            action = ("stopped" if record.status == "diverged"
+                      else f"backed off to learning rate {record.learning_rate:.3g}")
+            warnings.warn(
+                f"Training diverged at learning rate {rates}; restored the last "
+                f"good weights and {action}.",
+                DivergenceWarning,
+                stacklevel=5,
+            )
+        if (not incremental and record.status == "training"
+                and self.tol is not None):
+            warnings.warn(
+                f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
+                "before the loss converged; increase max_iter or the learning rate.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _prepare(self, X, y, sample_weight, validation, continuing, classes=None,
+                 incremental=False):
+        """Validate everything and build what the engine needs for this estimator.
+
+        Returns ``(data, model, loss, member_config, dtype)``.
+        """
+        validate_params(self)
+        self._check_extra_params()
+        optimizer = resolve_optimizer(self.optimizer)
+        schedule = resolve_schedule(self.schedule)
+        if continuing and not self._same_structure(optimizer):
+            raise ValueError(
+                "warm_start/partial_fit cannot change the optimizer type or the "
+                "model structure of a fitted estimator; fit a new one instead."
+            )
+        X, y = validate_data(
+            self, X, y, reset=not continuing,
+            accept_sparse=["csr", "csc"] if self._supports_sparse else False,
+            dtype=[np.float64, np.float32], multi_output=self._multi_output,
+            y_numeric=not self._is_classifier,
+        )
+        _check_magnitude(X, "X")
+        dtype = X.dtype
+        Y = self._encode_targets(y, continuing, classes, incremental)
+        sample_weight = check_sample_weight(sample_weight, X, dtype=dtype)
+        sample_weight = sample_weight * self._class_weights(y)
+        if sample_weight.sum() <= 0:
+            raise ValueError("sample_weight must have a positive sum.")
+
+        X_val, y_val, sample_weight_val = validation
+        Y_val = None
+        if X_val is not None:
+            X_val, y_val = validate_data(
+                self, X_val, y_val, reset=False,
+                accept_sparse=["csr", "csc"] if self._supports_sparse else False,
+                dtype=dtype, multi_output=self._multi_output,
+                y_numeric=not self._is_classifier,
+            )
+            _check_magnitude(X_val, "X_val")
+            Y_val = self._encode_targets(y_val, True, None, False, validation=True)
+            sample_weight_val = check_sample_weight(sample_weight_val, X_val,
+                                                    dtype=dtype)
+            if sample_weight_val.sum() <= 0:
+                raise ValueError("sample_weight_val must have a positive sum.")
+        random_state = check_random_state(self.random_state)
+        if X_val is None and self.early_stopping and not incremental:
+            X, X_val, Y, Y_val, sample_weight, sample_weight_val = self._split(
+                X, Y, y, sample_weight, random_state)
+
+        learning_rate = self.learning_rate
+        if learning_rate == "auto":
+            from sklr.lr_finder import auto_learning_rate
+
+            learning_rate = auto_learning_rate(self, X, Y, sample_weight)
+        alpha_l2, alpha_l1 = self._penalty_strengths()
+        member = MemberConfig(
+            learning_rate=float(learning_rate),
+            optimizer=optimizer,
+            schedule=schedule,
+            random_state=random_state,
+            alpha_l2=alpha_l2,
+            alpha_l1=alpha_l1,
+            clip_norm=self.clip_norm,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            on_divergence=self.on_divergence,
+        )
+        self._shuffle_seed = random_state.randint(np.iinfo(np.int32).max)
+        data = TrainingData(
+            X=X, Y=Y.astype(dtype, copy=False), sample_weight=sample_weight,
+            X_val=X_val,
+            Y_val=None if Y_val is None else Y_val.astype(dtype, copy=False),
+            sample_weight_val=sample_weight_val, scorer=self._validation_score,
+        )
+        n_outputs = Y.shape[1]
+        model = (self._model if continuing
+                 else self._make_model(X.shape[1], n_outputs))
+        return data, model, self._make_loss(), member, dtype
+
+    def _split(self, X, Y, y, sample_weight, random_state):
+        stratify = y if self._is_classifier else None
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < (len(np.unique(y)) if stratify is not None else 1) or (
+                X.shape[0] - n_val < 2):
+            raise ValueError(
+                f"early_stopping needs more samples: validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples leaves too "
+                "few for training or validation."
+            )
+        try:
+            parts = train_test_split(
+                X, Y, sample_weight, test_size=self.validation_fraction,
+                random_state=random_state, stratify=stratify,
+            )
+        except ValueError:
+            # too few members of a class to stratify: fall back to a plain split
+            parts = train_test_split(
+                X, Y, sample_weight, test_size=self.validation_fraction,
+                random_state=random_state,
+            )
+        X_train, X_val, Y_train, Y_val, w_train, w_val = parts
+        return X_train, X_val, Y_train, Y_val, w_train, w_val
+
+    def _same_structure(self, optimizer):
+        return optimizer.structure_key() == self.optimizer_.structure_key()
+
+    def _set_fitted(self, stack, member, model, dtype):
+        """Copy a trained member of ``stack`` into this estimator's fitted attributes."""
+        record = stack.records[member]
+        config = stack.members[member]
+        self._model = model
+        self._record = record
+        self._params, self._buffers = record.params, record.buffers
+        self._schedule_state = stack.schedule_states[member]
+        self._epoch = stack.epoch
+        self._dtype = dtype
+        self.optimizer_ = config.optimizer
+        self.schedule_ = config.schedule
+        self.n_iter_ = record.n_iter
+        self.t_ = record.t
+        self.loss_curve_ = list(record.loss_curve)
+        has_validation = bool(record.validation_scores)
+        self.validation_scores_ = (list(record.validation_scores)
+                                   if has_validation else None)
+        self.validation_loss_curve_ = (list(record.validation_loss_curve)
+                                       if has_validation else None)
+        self.best_loss_ = record.best_loss
+        self.best_validation_score_ = (record.best_validation_score
+                                       if has_validation else None)
+        self.learning_rate_ = record.learning_rate
+        self.learning_rate_curve_ = list(record.learning_rate_curve)
+        self.n_divergences_ = record.n_divergences
+        self._set_coefficients()
+
+    # ---------------------------------------------------------------- predict
+    def _raw_output(self, X):
+        """The raw model output for ``X``, shape (n_samples, n_outputs)."""
+        check_is_fitted(self, "_params")
+        X = validate_data(
+            self, X, reset=False,
+            accept_sparse=["csr", "csc"] if self._supports_sparse else False,
+            dtype=[np.float64, np.float32],
+        )
+        _check_magnitude(X, "X")
+        if sp.issparse(X):
+            X = X.tocsr()
+        params = self._params
+        if X.dtype != self._dtype:
+            X = X.astype(self._dtype)
+        raw, _ = self._model.forward(params, self._buffers, X)
+        return raw[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self._supports_sparse
+        return tags
+
+
+class RegressorBase(BaseSKLR):
+    """Regression targets, standardized inside so defaults suit any target scale.
+
+    The model learns ``(y - mean) / scale``; ``coef_`` and ``predict`` are in
+    the original units. For squared error and the L2 penalty this leaves the
+    minimizer unchanged (the objective is only scaled by ``1 / scale**2``);
+    the Huber ``epsilon``, the L1 penalty and the reported losses are in
+    units of the standardized target.
+    """
+
+    _is_classifier = False
+    _multi_output = True
+
+    def _encode_targets(self, y, continuing, classes, incremental, validation=False):
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not validation:
+            _check_magnitude(Y, "y")
+            if not continuing:
+                self._single_target = y.ndim == 1
+                centered = self._centers_targets()
+                self._y_mean = Y.mean(axis=0) if centered else np.zeros(Y.shape[1])
+                scale = np.sqrt(((Y - self._y_mean) ** 2).mean(axis=0))
+                scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
+                self._y_scale = scale
+            elif Y.shape[1] != len(self._y_scale):
+                raise ValueError(
+                    f"y has {Y.shape[1]} targets but the estimator was fitted "
+                    f"with {len(self._y_scale)}."
+                )
+        return (Y - self._y_mean) / self._y_scale
+
+    def _centers_targets(self):
+        return True
+
+    def _class_weights(self, y):
+        return 1.0
+
+    def _validation_score(self, raw, Y, sample_weight):
+        """Weighted R^2 of every model of a stack (uniform average over targets)."""
+        w = sample_weight / sample_weight.sum()
+        mean = w @ Y
+        total = w @ (Y - mean) ** 2
+        residual = np.einsum("b,kbo->ko", w, (Y - raw) ** 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(total > 0, 1 - residual / total,
+                          np.where(residual == 0, 1.0, 0.0))
+        return r2.mean(axis=1)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        raw = self._raw_output(X)
+        prediction = raw * self._y_scale.astype(raw.dtype) + self._y_mean.astype(
+            raw.dtype)
+        return prediction[:, 0] if self._single_target else prediction
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over ``X, y``, continuing the optimizer state and schedule.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._partial_fit(X, y, sample_weight, None)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+
+class ClassifierBase(BaseSKLR):
+    """Classification targets: labels encoded as 0/1 (binary) or one-hot."""
+
+    _is_classifier = True
+    _multi_output = False
+
+    def _encode_targets(self, y, continuing, classes, incremental, validation=False):
+        from sklearn.utils.multiclass import check_classification_targets
+
+        check_classification_targets(y)
+        if not continuing and not validation:
+            if incremental:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit.")
+                self.classes_ = np.unique(np.asarray(classes))
+            else:
+                self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"the data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}."
+                )
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y contains labels not seen in the classes of the first fit: "
+                f"{unknown.tolist()}."
+            )
+        codes = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return codes.reshape(-1, 1).astype(np.float64)
+        return np.eye(len(self.classes_))[codes]
+
+    def _class_weights(self, y):
+        if self.class_weight is None:
+            return 1.0
+        from sklearn.utils.class_weight import compute_class_weight
+
+        weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        return weights[np.searchsorted(self.classes_, y)]
+
+    def _make_loss(self):
+        from sklr._losses import BinaryCrossEntropy, MultinomialCrossEntropy
+
+        return (BinaryCrossEntropy() if len(self.classes_) == 2
+                else MultinomialCrossEntropy())
+
+    def _validation_score(self, raw, Y, sample_weight):
+        """Weighted accuracy of every model of a stack."""
+        if Y.shape[1] == 1:
+            correct = (raw[..., 0] > 0) == (Y[:, 0] > 0.5)
+        else:
+            correct = raw.argmax(axis=2) == Y.argmax(axis=1)
+        return correct @ sample_weight / sample_weight.sum()
+
+    def decision_function(self, X):
+        """Raw scores: the logit (binary) or one score per class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Confidence scores; positive means ``classes_[1]`` when binary.
+        """
+        raw = self._raw_output(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        from scipy.special import expit
+
+        from sklr._losses import softmax
+
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            positive = expit(raw[:, 0])
+            return np.column_stack([1 - positive, positive])
+        return softmax(raw)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
+        from scipy.special import log_expit, log_softmax
+
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return np.column_stack([log_expit(-raw[:, 0]), log_expit(raw[:, 0])])
+        return log_softmax(raw, axis=1)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Predicted labels from ``classes_``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return self.classes_[(raw[:, 0] > 0).astype(int)]
+        return self.classes_[raw.argmax(axis=1)]
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch over ``X, y``, continuing the optimizer state and schedule.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Labels.
+        classes : array-like of shape (n_classes,), default=None
+            All labels; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._partial_fit(X, y, sample_weight, classes)

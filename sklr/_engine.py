@@ -1,0 +1,512 @@
+"""The training loop: one loop for every estimator and every search.
+
+It trains a *stack* of independent models at once. Parameters, gradients and
+optimizer state carry a leading axis over the models of the stack; learning
+rate, schedule, penalty, stopping and divergence state are per model. A plain
+``fit`` is a stack of one; the lockstep searches put many candidates in one
+stack. All models of a stack share the data, the minibatch order, the model
+structure and the optimizer type; everything numeric may differ.
+
+Reading order: :class:`MemberConfig` (what one model asks for),
+:class:`MemberRecord` (what happened to it), :class:`Stack` (the loop:
+``train`` -> ``_run_epoch`` -> ``_step``, then ``_end_epoch``).
+"""
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+# A minibatch loss this many times the first one (or 1, if larger) is a divergence.
+DIVERGENCE_FACTOR = 1e3
+# After this many back-offs a model stops as if on_divergence were "stop".
+MAX_BACKOFFS = 10
+
+
+@dataclass
+class MemberConfig:
+    """The per-model settings of one member of a stack."""
+
+    learning_rate: float
+    optimizer: object
+    schedule: object
+    random_state: np.random.RandomState
+    alpha_l2: float = 0.0
+    alpha_l1: float = 0.0
+    clip_norm: float | None = None
+    tol: float | None = 1e-4
+    n_iter_no_change: int = 10
+    on_divergence: str = "backoff"
+
+
+@dataclass
+class MemberRecord:
+    """History and outcome of one member; the fitted attributes come from here."""
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    validation_loss_curve: list = field(default_factory=list)
+    learning_rate_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    best_validation_score: float = -np.inf
+    n_iter: int = 0
+    t: int = 0
+    n_divergences: int = 0
+    learning_rate: float = 0.0
+    # "training", "converged", "diverged" (stopped after divergence) or "error"
+    status: str = "training"
+    no_improvement: int = 0
+    divergence_epochs: list = field(default_factory=list)
+    divergence_learning_rates: list = field(default_factory=list)
+    lr_factor: float = 1.0
+    params: list | None = None
+    buffers: list | None = None
+    opt_state: list | None = None
+
+
+@dataclass
+class TrainingData:
+    """Training data, optional validation data and the validation scorer.
+
+    ``Y`` and ``Y_val`` are 2-D float arrays in the model's internal target
+    encoding; ``scorer(raw, Y_val, w_val)`` returns one score per model
+    (higher is better).
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    X_val: object = None
+    Y_val: np.ndarray | None = None
+    sample_weight_val: np.ndarray | None = None
+    scorer: object = None
+
+    @property
+    def has_validation(self):
+        return self.X_val is not None
+
+
+def _rows_view(values, n_dims):
+    """Reshape a per-model vector to broadcast against arrays with ``n_dims`` dims."""
+    return values.reshape((-1,) + (1,) * (n_dims - 1))
+
+
+class Stack:
+    """A stack of models trained together by one loop.
+
+    Parameters
+    ----------
+    model : LinearModel or MLPModel
+        The shared structure.
+    loss : callable
+        ``loss(raw, Y, w, gradient=True) -> (loss per model, gradient)``.
+    members : list of MemberConfig
+        One entry per model.
+    dtype : numpy dtype
+        Floating-point type of parameters and computation.
+    seed : int
+        Seed of the minibatch order and dropout masks, shared by the stack.
+    batch_size : int or "auto"
+        Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+    shuffle : bool
+        Reshuffle the samples every epoch.
+    """
+
+    # per-model arrays that follow the rows of the stack
+    _row_vectors = ("_rows", "_base_lr", "_lr_factor", "_alpha_l2", "_alpha_l1",
+                    "_clip_norm", "_t", "_reference_loss")
+
+    def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
+                 shuffle=True):
+        self.model = model
+        self.loss = loss
+        self.members = members
+        self.dtype = np.dtype(dtype)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.records = [MemberRecord() for _ in members]
+        self.epoch = 0
+        self._rng = np.random.default_rng(seed)
+
+        optimizers = [m.optimizer for m in members]
+        self.optimizer = optimizers[0]
+        self._hyper = self.optimizer.hyperparameters(optimizers, self.dtype)
+        self.schedule_states = [m.schedule.init_state() for m in members]
+
+        self.params, self.buffers = model.init_params(
+            [m.random_state for m in members], self.dtype
+        )
+        self.opt_state = [self.optimizer.init_state(p) for p in self.params]
+        self._best_params = None
+
+        def vector(name, default=None):
+            return np.array(
+                [default if getattr(m, name) is None else getattr(m, name)
+                 for m in members], dtype=self.dtype,
+            )
+
+        self._rows = np.arange(len(members))
+        self._base_lr = vector("learning_rate")
+        self._lr_factor = np.ones(len(members), dtype=self.dtype)
+        self._alpha_l2 = vector("alpha_l2")
+        self._alpha_l1 = vector("alpha_l1")
+        self._clip_norm = vector("clip_norm", np.inf)
+        self._t = np.zeros(len(members), dtype=np.int64)
+        self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_active(self):
+        """Number of models still training."""
+        return len(self._rows)
+
+    def member_params(self, member):
+        """Parameters and buffers of one member, each with a leading axis of 1."""
+        record = self.records[member]
+        if record.params is not None:
+            return record.params, record.buffers
+        row = int(np.flatnonzero(self._rows == member)[0])
+        return ([p[row:row + 1].copy() for p in self.params],
+                [b[row:row + 1].copy() for b in self.buffers])
+
+    def resume(self, member, record, schedule_state, epoch):
+        """Continue ``member`` from a finished record: weights, optimizer state,
+        schedule position and history (``warm_start`` and ``partial_fit``)."""
+        row = int(np.flatnonzero(self._rows == member)[0])
+        for current, saved in zip(self.params, record.params):
+            current[row] = saved[0]
+        for current, saved in zip(self.buffers, record.buffers):
+            current[row] = saved[0]
+        for state, saved in zip(self.opt_state, record.opt_state):
+            for key in state:
+                state[key][row] = saved[key][0]
+        self._t[row] = record.t
+        self._lr_factor[row] = record.lr_factor
+        self.records[member] = dataclasses.replace(
+            record, status="training", no_improvement=0, params=None,
+            buffers=None, opt_state=None,
+            loss_curve=list(record.loss_curve),
+            validation_scores=list(record.validation_scores),
+            validation_loss_curve=list(record.validation_loss_curve),
+            learning_rate_curve=list(record.learning_rate_curve),
+            divergence_epochs=list(record.divergence_epochs),
+            divergence_learning_rates=list(record.divergence_learning_rates),
+        )
+        self.schedule_states[member] = copy.deepcopy(schedule_state)
+        self.epoch = epoch
+
+    def select(self, members):
+        """Keep training only ``members`` (ids); the others are finished as they are."""
+        keep = np.isin(self._rows, members)
+        for row in np.flatnonzero(~keep):
+            self._store(row)
+        self._take_rows(keep)
+
+    def _store(self, row, params=None):
+        member = self._rows[row]
+        record = self.records[member]
+        source = params if params is not None else self.params
+        record.params = [p[row:row + 1].copy() for p in source]
+        record.buffers = [b[row:row + 1].copy() for b in self.buffers]
+        record.opt_state = [{k: v[row:row + 1].copy() for k, v in s.items()}
+                            for s in self.opt_state]
+        record.t = int(self._t[row])
+        record.lr_factor = float(self._lr_factor[row])
+        record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
+
+    def _take_rows(self, keep):
+        """Drop the rows of finished models from every stacked array."""
+        self.params = [p[keep] for p in self.params]
+        self.buffers = [b[keep] for b in self.buffers]
+        self.opt_state = [{k: v[keep] for k, v in s.items()} for s in self.opt_state]
+        self._hyper = {k: v[keep] for k, v in self._hyper.items()}
+        for name in self._row_vectors:
+            setattr(self, name, getattr(self, name)[keep])
+        if self._best_params is not None:
+            self._best_params = [p[keep] for p in self._best_params]
+        epoch = getattr(self, "_epoch", None)
+        if epoch is not None:
+            for key in ("lr_table", "loss_sum", "weight_sum", "snapshot_t"):
+                epoch[key] = epoch[key][keep]
+            for key in ("snapshot_params", "snapshot_buffers"):
+                epoch[key] = [a[keep] for a in epoch[key]]
+            epoch["snapshot_opt"] = [{k: v[keep] for k, v in s.items()}
+                                     for s in epoch["snapshot_opt"]]
+
+    def _finish(self, rows, status):
+        """Take ``rows`` out of the stack with ``status``."""
+        if len(rows) == 0:
+            return
+        for row in rows:
+            member = self._rows[row]
+            record = self.records[member]
+            record.status = status
+            use_best = (self._best_params is not None
+                        and np.isfinite(record.best_validation_score))
+            self._store(row, self._best_params if use_best else None)
+        keep = np.ones(len(self._rows), dtype=bool)
+        keep[rows] = False
+        self._take_rows(keep)
+
+    def finalize(self):
+        """Store the state of members still training, e.g. at ``max_iter``."""
+        for row in range(len(self._rows)):
+            use_best = (self._best_params is not None and np.isfinite(
+                self.records[self._rows[row]].best_validation_score))
+            self._store(row, self._best_params if use_best else None)
+
+    # ------------------------------------------------------------------ loop
+    def train(self, data, n_epochs, horizon, stopping=True, verbose=0):
+        """Run up to ``n_epochs`` epochs of every model still training.
+
+        Parameters
+        ----------
+        data : TrainingData
+        n_epochs : int
+            Epochs to run in this call.
+        horizon : int
+            The training budget schedules are defined over (``max_iter``).
+        stopping : bool
+            Apply the ``tol`` / ``n_iter_no_change`` rule.
+        verbose : int
+            Print one line per epoch and model when > 0.
+        """
+        X = data.X
+        if sp.issparse(X) and X.format != "csr":
+            X = X.tocsr()
+        if data.has_validation and self._best_params is None:
+            self._best_params = [p.copy() for p in self.params]
+        for _ in range(n_epochs):
+            if self.n_active == 0:
+                break
+            start = time.perf_counter()
+            epoch = self._run_epoch(X, data, horizon)
+            self._end_epoch(data, epoch, stopping, verbose,
+                            time.perf_counter() - start)
+
+    def _batches(self, n_samples):
+        batch_size = (min(200, n_samples) if self.batch_size == "auto"
+                      else min(self.batch_size, n_samples))
+        order = (self._rng.permutation(n_samples) if self.shuffle
+                 else np.arange(n_samples))
+        return [order[start:start + batch_size]
+                for start in range(0, n_samples, batch_size)]
+
+    def _schedule_table(self, n_batches, horizon):
+        """Learning rate of every step of this epoch, shape (n_batches, n_models)."""
+        progress = self.epoch + np.arange(n_batches) / n_batches
+        factors = np.empty((n_batches, len(self._rows)), dtype=self.dtype)
+        for row, member in enumerate(self._rows):
+            schedule = self.members[member].schedule
+            factors[:, row] = schedule(progress, horizon, self.schedule_states[member])
+        return factors * (self._base_lr * self._lr_factor)
+
+    def _run_epoch(self, X, data, horizon):
+        batches = self._batches(data.Y.shape[0])
+        total_weight = data.sample_weight.sum()
+        self._epoch = {
+            "lr_table": self._schedule_table(len(batches), horizon).T,
+            "loss_sum": np.zeros(len(self._rows), dtype=np.float64),
+            "weight_sum": np.zeros(len(self._rows), dtype=np.float64),
+            "snapshot_params": [p.copy() for p in self.params],
+            "snapshot_buffers": [b.copy() for b in self.buffers],
+            "snapshot_opt": [{k: v.copy() for k, v in s.items()}
+                             for s in self.opt_state],
+            "snapshot_t": self._t.copy(),
+        }
+        for step, batch in enumerate(batches):
+            if self.n_active == 0:
+                break
+            weights = data.sample_weight[batch]
+            batch_weight = weights.sum()
+            if batch_weight <= 0:
+                continue
+            loss = self._step(X[batch], data.Y[batch], weights / batch_weight, step)
+            if loss is not None and len(loss) == len(self._rows):
+                self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
+                self._epoch["weight_sum"] += batch_weight / total_weight
+        # an overflow in the epoch's last update shows only in the parameters
+        finite = np.ones(len(self._rows), dtype=bool)
+        for param in self.params:
+            finite &= np.isfinite(param.reshape(len(self._rows), -1)).all(axis=1)
+        if not finite.all():
+            self._handle_divergence(np.flatnonzero(~finite))
+        epoch = self._epoch
+        self._epoch = None
+        return epoch
+
+    def _step(self, Xb, Yb, wb, step):
+        """One update of every model on a minibatch; returns the batch losses."""
+        model = self.model
+        while True:
+            raw, cache = model.forward(self.params, self.buffers, Xb, training=True,
+                                       rng=self._rng)
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, grad_raw = self.loss(raw, Yb, wb)
+            first = np.isnan(self._reference_loss)
+            self._reference_loss[first] = loss[first]
+            limit = DIVERGENCE_FACTOR * np.maximum(self._reference_loss, 1.0)
+            diverged = ~(np.isfinite(loss) & (loss <= limit))
+            if not diverged.any():
+                break
+            # undo the diverged models, then redo this step for the stack
+            self._handle_divergence(np.flatnonzero(diverged))
+            if self.n_active == 0:
+                return None
+        grads = model.backward(self.params, cache, grad_raw)
+        self._regularize(grads)
+        self._t += 1
+        lr = self._epoch["lr_table"][:, step]
+        t = self._t.astype(self.dtype)
+        for param, grad, state in zip(self.params, grads, self.opt_state):
+            n_dims = param.ndim
+            self.optimizer.step(
+                param, grad, state, _rows_view(lr, n_dims),
+                {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
+                _rows_view(t, n_dims),
+            )
+        if self._alpha_l1.any():
+            self._proximal_l1(lr)
+        return loss
+
+    def _regularize(self, grads):
+        """Add the L2 penalty gradient and clip the global gradient norm."""
+        if self._alpha_l2.any():
+            for penalized, param, grad in zip(self.model.penalized, self.params, grads):
+                if penalized:
+                    grad += _rows_view(self._alpha_l2, param.ndim) * param
+        if np.isfinite(self._clip_norm).any():
+            squared = sum(np.einsum("k...,k...->k", g, g) for g in grads)
+            norm = np.sqrt(squared)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.minimum(1.0, self._clip_norm / norm)
+            scale[~np.isfinite(scale)] = 1.0
+            for grad in grads:
+                grad *= _rows_view(scale.astype(self.dtype), grad.ndim)
+
+    def _proximal_l1(self, lr):
+        """Soft-threshold penalized weights: exact zeros for the L1 penalty."""
+        threshold = lr * self._alpha_l1
+        for penalized, param in zip(self.model.penalized, self.params):
+            if penalized:
+                shrink = _rows_view(threshold, param.ndim)
+                magnitude = np.abs(param) - shrink
+                np.maximum(magnitude, 0, out=magnitude)
+                np.copysign(magnitude, param, out=param)
+
+    def _handle_divergence(self, rows):
+        """Restore diverged models to the epoch start and back off, stop or fail."""
+        epoch = self._epoch
+        for name, snapshot in (("params", "snapshot_params"),
+                               ("buffers", "snapshot_buffers")):
+            for current, saved in zip(getattr(self, name), epoch[snapshot]):
+                current[rows] = saved[rows]
+        for state, saved in zip(self.opt_state, epoch["snapshot_opt"]):
+            for key in state:
+                state[key][rows] = saved[key][rows]
+        self._t[rows] = epoch["snapshot_t"][rows]
+        epoch["loss_sum"][rows] = 0.0
+        epoch["weight_sum"][rows] = 0.0
+
+        stop_rows, error_rows = [], []
+        for row in rows:
+            member = self._rows[row]
+            record = self.records[member]
+            record.n_divergences += 1
+            record.divergence_epochs.append(self.epoch)
+            record.divergence_learning_rates.append(
+                float(self._base_lr[row] * self._lr_factor[row]))
+            policy = self.members[member].on_divergence
+            if policy == "raise":
+                error_rows.append(row)
+            elif policy == "stop" or record.n_divergences > MAX_BACKOFFS:
+                stop_rows.append(row)
+            else:
+                self._lr_factor[row] /= 10
+                epoch["lr_table"][row] /= 10
+        if error_rows:
+            self._finish(error_rows, "error")
+            stop_rows = [r - sum(e < r for e in error_rows) for r in stop_rows]
+        self._finish(stop_rows, "diverged")
+
+    def _end_epoch(self, data, epoch, stopping, verbose, seconds):
+        """Record the epoch, apply the stopping rule, step loss-aware schedules."""
+        self.epoch += 1
+        penalty = self._penalty()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            train_loss = epoch["loss_sum"] / epoch["weight_sum"] + penalty
+        if data.has_validation:
+            raw, _ = self.model.forward(self.params, self.buffers, data.X_val)
+            w_val = data.sample_weight_val / data.sample_weight_val.sum()
+            with np.errstate(over="ignore", invalid="ignore"):
+                val_loss = self.loss(raw, data.Y_val, w_val, gradient=False)[0]
+                val_loss = val_loss + penalty
+                val_score = data.scorer(raw, data.Y_val, data.sample_weight_val)
+
+        improved_rows = []
+        converged_rows = []
+        for row, member in enumerate(self._rows):
+            record = self.records[member]
+            config = self.members[member]
+            record.n_iter += 1
+            record.t = int(self._t[row])
+            record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
+            record.learning_rate_curve.append(float(epoch["lr_table"][row, -1]))
+            loss = float(train_loss[row])
+            if not np.isfinite(loss):
+                # every batch of the epoch diverged and was undone
+                loss = record.loss_curve[-1] if record.loss_curve else np.nan
+            record.loss_curve.append(loss)
+            if np.isfinite(loss) and loss < record.best_loss:
+                improvement = record.best_loss - loss
+                record.best_loss = loss
+            else:
+                improvement = -np.inf
+            watched = loss
+            if data.has_validation:
+                score = float(val_score[row])
+                watched = float(val_loss[row])
+                record.validation_scores.append(score)
+                record.validation_loss_curve.append(watched)
+                improvement = score - record.best_validation_score
+                if score > record.best_validation_score:
+                    record.best_validation_score = score
+                    improved_rows.append(row)
+            self.schedule_states[member] = config.schedule.observe(
+                self.schedule_states[member], watched)
+            if config.tol is not None:
+                # scikit-learn's rule: improving by less than tol is no improvement
+                if improvement > config.tol:
+                    record.no_improvement = 0
+                else:
+                    record.no_improvement += 1
+                if stopping and record.no_improvement > config.n_iter_no_change:
+                    converged_rows.append(row)
+            if verbose:
+                self._print_epoch(member, record, seconds)
+        if improved_rows:
+            for best, param in zip(self._best_params, self.params):
+                best[improved_rows] = param[improved_rows]
+        self._finish(converged_rows, "converged")
+
+    def _penalty(self):
+        penalty = np.zeros(len(self._rows), dtype=np.float64)
+        for penalized, param in zip(self.model.penalized, self.params):
+            if penalized:
+                flat = param.reshape(len(self._rows), -1)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    penalty += 0.5 * self._alpha_l2 * np.einsum("kf,kf->k", flat, flat)
+                    penalty += self._alpha_l1 * np.abs(flat).sum(axis=1)
+        return penalty
+
+    def _print_epoch(self, member, record, seconds):
+        prefix = f"[model {member}] " if len(self.members) > 1 else ""
+        line = f"{prefix}Epoch {record.n_iter}, loss = {record.loss_curve[-1]:.6g}"
+        if record.validation_scores:
+            line += f", validation score = {record.validation_scores[-1]:.6g}"
+        line += (f", learning rate = {record.learning_rate_curve[-1]:.3g}"
+                 f", {seconds:.2f} s")
+        print(line)

@@ -1,0 +1,96 @@
+"""Per-sample losses and their gradients with respect to the raw model output.
+
+Every function takes the raw output of a stack of models, ``raw`` with shape
+``(n_models, n_samples, n_outputs)``, the targets ``y`` with shape
+``(n_samples, n_outputs)`` shared by the stack, and normalized sample weights
+``w`` with shape ``(n_samples,)`` summing to one. It returns the weighted mean
+loss of each model, shape ``(n_models,)``, and, when asked, the gradient of
+that mean with respect to ``raw`` (same shape as ``raw``).
+"""
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp
+
+
+class SquaredError:
+    """Half squared error, summed over outputs: ``0.5 * ||y - f||**2``."""
+
+    name = "squared_error"
+
+    def __init__(self, epsilon=None):
+        pass
+
+    def __call__(self, raw, y, w, gradient=True):
+        residual = raw - y
+        loss = 0.5 * np.einsum("kbo,kbo,b->k", residual, residual, w)
+        if not gradient:
+            return loss, None
+        residual *= w[:, None]
+        return loss, residual
+
+
+class Huber:
+    """Huber loss: quadratic within ``epsilon`` of the target, linear beyond."""
+
+    name = "huber"
+
+    def __init__(self, epsilon=1.35):
+        self.epsilon = epsilon
+
+    def __call__(self, raw, y, w, gradient=True):
+        residual = raw - y
+        magnitude = np.abs(residual)
+        quadratic = magnitude <= self.epsilon
+        per_sample = np.where(
+            quadratic,
+            0.5 * residual**2,
+            self.epsilon * magnitude - 0.5 * self.epsilon**2,
+        )
+        loss = np.einsum("kbo,b->k", per_sample, w)
+        if not gradient:
+            return loss, None
+        np.clip(residual, -self.epsilon, self.epsilon, out=residual)
+        residual *= w[:, None]
+        return loss, residual
+
+
+class BinaryCrossEntropy:
+    """Cross-entropy of the sigmoid link; ``y`` holds 0/1 in one column."""
+
+    name = "log_loss"
+
+    def __call__(self, raw, y, w, gradient=True):
+        # log(1 + exp(f)) - y * f, written to stay finite for large |f|
+        per_sample = -log_expit(raw) + (1.0 - y) * raw
+        loss = np.einsum("kbo,b->k", per_sample, w)
+        if not gradient:
+            return loss, None
+        grad = expit(raw)
+        grad -= y
+        grad *= w[:, None]
+        return loss, grad
+
+
+class MultinomialCrossEntropy:
+    """Cross-entropy of the softmax link; ``y`` is one-hot."""
+
+    name = "log_loss"
+
+    def __call__(self, raw, y, w, gradient=True):
+        log_norm = logsumexp(raw, axis=2, keepdims=True)
+        per_sample = log_norm[..., 0] - np.einsum("kbo,bo->kb", raw, y)
+        loss = per_sample @ w
+        if not gradient:
+            return loss, None
+        grad = np.exp(raw - log_norm)
+        grad -= y
+        grad *= w[:, None]
+        return loss, grad
+
+
+def softmax(raw):
+    """Row-wise softmax over the last axis."""
+    shifted = raw - raw.max(axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=-1, keepdims=True)
+    return shifted

@@ -1,0 +1,525 @@
+"""Optimizers: small, clonable configuration objects for gradient updates.
+
+An optimizer holds hyperparameters only. The training engine owns the state
+(from :meth:`Optimizer.init_state`) and calls :meth:`Optimizer.step` once per
+minibatch on a *stack* of K independent models: every array has a leading
+axis of length K and each member may use its own hyperparameter values.
+
+The learning rate stays outside the optimizer state, as in PyTorch: momentum
+accumulates raw gradients (``v = mu * v + g``) and the step is ``-lr * v``, so
+a schedule or a learning-rate back-off acts at once.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from sklr._compat import Interval, InvalidParameterError, validate_params
+
+__all__ = [
+    "OPTIMIZER_ALIASES",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "resolve_optimizer",
+]
+
+_UNIT = Interval(Real, 0, 1, closed="left")
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+
+
+class Optimizer(BaseEstimator):
+    """Base class of sklr optimizers.
+
+    Subclasses store their constructor arguments unchanged, declare
+    ``_parameter_constraints`` and implement :meth:`init_state` and
+    :meth:`step`.
+
+    Attributes
+    ----------
+    _structural_params : tuple of str
+        Names of the parameters that change the algorithm or the state
+        layout (such as ``nesterov``). All members of a stack must agree on
+        them; every other parameter is numeric and may differ per member.
+    """
+
+    _parameter_constraints: dict = {}
+    _structural_params: tuple[str, ...] = ()
+
+    def validate(self):
+        """Check the hyperparameters.
+
+        Returns
+        -------
+        self : Optimizer
+            The optimizer itself, for chaining.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a hyperparameter has an invalid type or value.
+        """
+        validate_params(self)
+        return self
+
+    def structure_key(self):
+        """Return what must be equal for optimizers to share one stack.
+
+        Returns
+        -------
+        key : tuple
+            The class name followed by the structural parameter values.
+        """
+        return (
+            type(self).__name__,
+            *(getattr(self, name) for name in self._structural_params),
+        )
+
+    def hyperparameters(self, optimizers, dtype):
+        """Gather the numeric hyperparameters of a stack of optimizers.
+
+        Parameters
+        ----------
+        optimizers : list of Optimizer
+            One optimizer per stack member, all of the class of ``self`` and
+            with the structural parameters of ``self``.
+        dtype : numpy dtype
+            Data type of the returned arrays.
+
+        Returns
+        -------
+        hyper : dict of str to ndarray of shape (K,)
+            For each non-structural parameter, its value for each member.
+
+        Raises
+        ------
+        ValueError
+            If an optimizer differs from ``self`` in class or in a structural
+            parameter.
+        """
+        key = self.structure_key()
+        for optimizer in optimizers:
+            if type(optimizer) is not type(self) or optimizer.structure_key() != key:
+                raise ValueError(
+                    f"Cannot stack {optimizer!r} with {self!r}: stacked optimizers "
+                    f"must share the class and the parameters "
+                    f"{list(self._structural_params)}."
+                )
+        names = [
+            name
+            for name in self.get_params(deep=False)
+            if name not in self._structural_params
+        ]
+        return {
+            name: np.array([getattr(opt, name) for opt in optimizers], dtype=dtype)
+            for name in names
+        }
+
+    def init_state(self, param):
+        """Return fresh optimizer state for one parameter array.
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            A stacked parameter array.
+
+        Returns
+        -------
+        state : dict of str to ndarray
+            Zero-filled arrays shaped like ``param``.
+        """
+        return {}
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one update in place to ``param`` and ``state``.
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            Stacked parameter array, updated in place.
+        grad : ndarray of shape (K, ...)
+            Its gradient; overwritten (used as scratch space).
+        state : dict of str to ndarray
+            The state from :meth:`init_state`, updated in place.
+        lr : ndarray of shape (K, 1, ..., 1)
+            Learning rate of each member.
+        hyper : dict of str to ndarray of shape (K, 1, ..., 1)
+            Hyperparameters of each member, from :meth:`hyperparameters`.
+        t : ndarray of shape (K, 1, ..., 1)
+            1-based count of this update for each member.
+        """
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    ``v = momentum * v + g``, then ``param -= lr * v``, or with Nesterov
+    momentum ``param -= lr * (g + momentum * v)``.
+
+    Parameters
+    ----------
+    momentum : float, default=0.0
+        Momentum factor in [0, 1).
+    nesterov : bool, default=False
+        Use Nesterov momentum; requires ``momentum > 0``.
+    """
+
+    _parameter_constraints = {"momentum": [_UNIT], "nesterov": ["boolean"]}
+    _structural_params = ("nesterov",)
+
+    def __init__(self, momentum=0.0, nesterov=False):
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def validate(self):
+        """Check the hyperparameters.
+
+        Returns
+        -------
+        self : SGD
+            The optimizer itself, for chaining.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a hyperparameter is invalid, or ``nesterov`` is set without
+            momentum.
+        """
+        super().validate()
+        if self.nesterov and self.momentum <= 0:
+            raise InvalidParameterError(
+                "SGD(nesterov=True) requires momentum > 0, got "
+                f"momentum={self.momentum!r}."
+            )
+        return self
+
+    def init_state(self, param):
+        """Return a zero velocity shaped like ``param``.
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            A stacked parameter array.
+
+        Returns
+        -------
+        state : dict
+            ``{"velocity": zeros_like(param)}``; always allocated because the
+            momentum may differ per member.
+        """
+        return {"velocity": np.zeros_like(param)}
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one SGD update in place; see :meth:`Optimizer.step`.
+
+        Parameters
+        ----------
+        param, grad, state, lr, hyper, t
+            As in :meth:`Optimizer.step`.
+        """
+        momentum = hyper["momentum"]
+        velocity = state["velocity"]
+        velocity *= momentum
+        velocity += grad
+        if self.nesterov:
+            # param -= lr * g + lr * mu * v, reusing grad as the buffer.
+            grad *= lr
+            param -= grad
+            np.multiply(velocity, lr * momentum, out=grad)
+        else:
+            np.multiply(velocity, lr, out=grad)
+        param -= grad
+
+
+class Adagrad(Optimizer):
+    """Adagrad: steps scaled by the root of the summed squared gradients.
+
+    ``s += g**2``, then ``param -= lr * g / (sqrt(s) + epsilon)``.
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-10
+        Added to the denominator for numerical stability, > 0.
+    """
+
+    _parameter_constraints = {"epsilon": [_POSITIVE]}
+
+    def __init__(self, epsilon=1e-10):
+        self.epsilon = epsilon
+
+    def init_state(self, param):
+        """Return a zero sum of squared gradients shaped like ``param``.
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            A stacked parameter array.
+
+        Returns
+        -------
+        state : dict
+            ``{"sum_sq": zeros_like(param)}``.
+        """
+        return {"sum_sq": np.zeros_like(param)}
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one Adagrad update in place; see :meth:`Optimizer.step`.
+
+        Parameters
+        ----------
+        param, grad, state, lr, hyper, t
+            As in :meth:`Optimizer.step`.
+        """
+        sum_sq = state["sum_sq"]
+        denom = np.square(grad)
+        sum_sq += denom
+        np.sqrt(sum_sq, out=denom)
+        denom += hyper["epsilon"]
+        np.divide(grad, denom, out=grad)
+        grad *= lr
+        param -= grad
+
+
+class RMSprop(Optimizer):
+    """RMSprop: steps scaled by a running root mean square of the gradients.
+
+    ``v = rho * v + (1 - rho) * g**2``, ``b = momentum * b + g / (sqrt(v) +
+    epsilon)``, then ``param -= lr * b``. With ``momentum=0`` this is the
+    plain RMSprop step.
+
+    Parameters
+    ----------
+    rho : float, default=0.9
+        Decay of the running mean of squared gradients, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability, > 0.
+    momentum : float, default=0.0
+        Momentum factor in [0, 1).
+    """
+
+    _parameter_constraints = {
+        "rho": [_UNIT],
+        "epsilon": [_POSITIVE],
+        "momentum": [_UNIT],
+    }
+
+    def __init__(self, rho=0.9, epsilon=1e-8, momentum=0.0):
+        self.rho = rho
+        self.epsilon = epsilon
+        self.momentum = momentum
+
+    def init_state(self, param):
+        """Return zero square average and momentum buffers.
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            A stacked parameter array.
+
+        Returns
+        -------
+        state : dict
+            ``{"square_avg": ..., "buffer": ...}``, zeros shaped like
+            ``param``.
+        """
+        return {"square_avg": np.zeros_like(param), "buffer": np.zeros_like(param)}
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one RMSprop update in place; see :meth:`Optimizer.step`.
+
+        Parameters
+        ----------
+        param, grad, state, lr, hyper, t
+            As in :meth:`Optimizer.step`.
+        """
+        rho = hyper["rho"]
+        square_avg, buffer = state["square_avg"], state["buffer"]
+        scratch = np.square(grad)
+        scratch *= 1 - rho
+        square_avg *= rho
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)
+        scratch += hyper["epsilon"]
+        np.divide(grad, scratch, out=grad)
+        buffer *= hyper["momentum"]
+        buffer += grad
+        np.multiply(buffer, lr, out=grad)
+        param -= grad
+
+
+class Adam(Optimizer):
+    """Adam: steps from bias-corrected first and second moment estimates.
+
+    ``m = beta_1 * m + (1 - beta_1) * g``, ``v = beta_2 * v + (1 - beta_2) *
+    g**2``, then ``param -= lr * m_hat / (sqrt(v_hat) + epsilon)`` with
+    ``m_hat = m / (1 - beta_1**t)`` and ``v_hat = v / (1 - beta_2**t)``
+    (AMSGrad uses the running maximum of ``v`` instead of ``v``).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of the second moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability, > 0.
+    amsgrad : bool, default=False
+        Use the AMSGrad variant.
+    """
+
+    _parameter_constraints = {
+        "beta_1": [_UNIT],
+        "beta_2": [_UNIT],
+        "epsilon": [_POSITIVE],
+        "amsgrad": ["boolean"],
+    }
+    _structural_params = ("amsgrad",)
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def init_state(self, param):
+        """Return zero moment estimates (and their maximum for AMSGrad).
+
+        Parameters
+        ----------
+        param : ndarray of shape (K, ...)
+            A stacked parameter array.
+
+        Returns
+        -------
+        state : dict
+            ``{"m": ..., "v": ...}`` plus ``"v_max"`` for AMSGrad, zeros
+            shaped like ``param``.
+        """
+        state = {"m": np.zeros_like(param), "v": np.zeros_like(param)}
+        if self.amsgrad:
+            state["v_max"] = np.zeros_like(param)
+        return state
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one Adam update in place; see :meth:`Optimizer.step`.
+
+        Parameters
+        ----------
+        param, grad, state, lr, hyper, t
+            As in :meth:`Optimizer.step`.
+        """
+        beta_1, beta_2 = hyper["beta_1"], hyper["beta_2"]
+        m, v = state["m"], state["v"]
+        scratch = np.square(grad)
+        scratch *= 1 - beta_2
+        v *= beta_2
+        v += scratch
+        grad *= 1 - beta_1
+        m *= beta_1
+        m += grad
+        if self.amsgrad:
+            np.maximum(state["v_max"], v, out=state["v_max"])
+            v = state["v_max"]
+        np.divide(v, 1 - beta_2**t, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        scratch += hyper["epsilon"]
+        np.divide(m, scratch, out=grad)
+        grad *= lr / (1 - beta_1**t)
+        param -= grad
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay.
+
+    ``param *= 1 - lr * weight_decay``, then the :class:`Adam` step; the decay
+    does not pass through the moment estimates (Loshchilov and Hutter).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of the second moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability, > 0.
+    weight_decay : float, default=0.01
+        Decoupled weight decay factor, >= 0.
+    """
+
+    _parameter_constraints = {
+        "beta_1": [_UNIT],
+        "beta_2": [_UNIT],
+        "epsilon": [_POSITIVE],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+    }
+    _structural_params = ()
+    # Not a parameter: the inherited Adam step reads it.
+    amsgrad = False
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.weight_decay = weight_decay
+
+    def step(self, param, grad, state, lr, hyper, t):
+        """Apply one AdamW update in place; see :meth:`Optimizer.step`.
+
+        Parameters
+        ----------
+        param, grad, state, lr, hyper, t
+            As in :meth:`Optimizer.step`.
+        """
+        param *= 1 - lr * hyper["weight_decay"]
+        super().step(param, grad, state, lr, hyper, t)
+
+
+OPTIMIZER_ALIASES = {
+    "sgd": SGD(),
+    "momentum": SGD(momentum=0.9),
+    "nesterov": SGD(momentum=0.9, nesterov=True),
+    "adagrad": Adagrad(),
+    "rmsprop": RMSprop(),
+    "adam": Adam(),
+    "adamw": AdamW(),
+}
+
+
+def resolve_optimizer(spec):
+    """Turn an ``optimizer`` hyperparameter into a validated optimizer.
+
+    Parameters
+    ----------
+    spec : str or Optimizer
+        A name from :data:`OPTIMIZER_ALIASES` or an optimizer object.
+
+    Returns
+    -------
+    optimizer : Optimizer
+        A new, validated optimizer; an object ``spec`` is cloned so that the
+        user's object is never modified or shared.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``spec`` is an unknown name, has an unsupported type, or has
+        invalid hyperparameters.
+    """
+    if isinstance(spec, str):
+        if spec not in OPTIMIZER_ALIASES:
+            raise InvalidParameterError(
+                f"Unknown optimizer {spec!r}; expected one of "
+                f"{sorted(OPTIMIZER_ALIASES)} or an Optimizer object."
+            )
+        spec = OPTIMIZER_ALIASES[spec]
+    elif not isinstance(spec, Optimizer):
+        raise InvalidParameterError(
+            f"optimizer must be one of {sorted(OPTIMIZER_ALIASES)} or an "
+            f"Optimizer object, got {type(spec).__name__}: {spec!r}."
+        )
+    return clone(spec).validate()

@@ -1,0 +1,352 @@
+"""Tests of sklr.optimizers: each update checked against formulas by hand."""
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, clone
+
+from sklr.optimizers import (
+    OPTIMIZER_ALIASES,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Optimizer,
+    RMSprop,
+    resolve_optimizer,
+)
+
+# Reference implementations: one scalar parameter of one stack member,
+# written out from the PyTorch documentation, independently of sklr.
+
+
+def ref_sgd(p, grads, lr, momentum=0.0, nesterov=False):
+    v, out = 0.0, []
+    for g in grads:
+        v = momentum * v + g
+        p -= lr * (g + momentum * v if nesterov else v)
+        out.append(p)
+    return out
+
+
+def ref_adagrad(p, grads, lr, epsilon=1e-10):
+    s, out = 0.0, []
+    for g in grads:
+        s += g * g
+        p -= lr * g / (math.sqrt(s) + epsilon)
+        out.append(p)
+    return out
+
+
+def ref_rmsprop(p, grads, lr, rho=0.9, epsilon=1e-8, momentum=0.0):
+    v, b, out = 0.0, 0.0, []
+    for g in grads:
+        v = rho * v + (1 - rho) * g * g
+        if momentum > 0:
+            b = momentum * b + g / (math.sqrt(v) + epsilon)
+            p -= lr * b
+        else:
+            p -= lr * g / (math.sqrt(v) + epsilon)
+        out.append(p)
+    return out
+
+
+def ref_adam(
+    p,
+    grads,
+    lr,
+    beta_1=0.9,
+    beta_2=0.999,
+    epsilon=1e-8,
+    amsgrad=False,
+    weight_decay=0.0,
+):
+    m, v, v_max, out = 0.0, 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        p *= 1 - lr * weight_decay
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        v_max = max(v_max, v)
+        m_hat = m / (1 - beta_1**t)
+        v_hat = (v_max if amsgrad else v) / (1 - beta_2**t)
+        p -= lr * m_hat / (math.sqrt(v_hat) + epsilon)
+        out.append(p)
+    return out
+
+
+# The one table of optimizers driving the common tests: class, two members'
+# hyperparameters (different per member, same structural flags), reference.
+CASES = [
+    pytest.param(SGD, {}, {"momentum": 0.0}, ref_sgd, id="sgd"),
+    pytest.param(SGD, {"momentum": 0.5}, {"momentum": 0.9}, ref_sgd, id="momentum"),
+    pytest.param(
+        SGD,
+        {"momentum": 0.5, "nesterov": True},
+        {"momentum": 0.9, "nesterov": True},
+        ref_sgd,
+        id="nesterov",
+    ),
+    pytest.param(Adagrad, {}, {"epsilon": 0.1}, ref_adagrad, id="adagrad"),
+    pytest.param(
+        RMSprop,
+        {},
+        {"rho": 0.5, "epsilon": 1e-3, "momentum": 0.8},
+        ref_rmsprop,
+        id="rmsprop",
+    ),
+    pytest.param(
+        Adam,
+        {},
+        {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3},
+        ref_adam,
+        id="adam",
+    ),
+    pytest.param(
+        Adam,
+        {"amsgrad": True},
+        {"beta_1": 0.5, "beta_2": 0.6, "amsgrad": True},
+        ref_adam,
+        id="amsgrad",
+    ),
+    pytest.param(
+        AdamW,
+        {"weight_decay": 0.01},
+        {"beta_1": 0.8, "weight_decay": 0.5},
+        ref_adam,
+        id="adamw",
+    ),
+]
+
+LRS = (0.1, 0.03)
+# Gradient magnitudes shrink then grow so that AMSGrad's maximum matters.
+GRAD_SCALES = (3.0, 0.1, -0.5, 2.0)
+
+
+def run_stack(cls, params_a, params_b, shape, dtype):
+    """Train a stack of two members for len(GRAD_SCALES) steps, as the engine does."""
+    rng = np.random.default_rng(0)
+    param = rng.normal(size=shape).astype(dtype)
+    base_grad = rng.normal(size=shape).astype(dtype)
+    start = param.copy()
+    optimizers = [cls(**params_a).validate(), cls(**params_b).validate()]
+    optimizer = optimizers[0]
+    trailing = (1,) * (len(shape) - 1)
+    hyper = {
+        name: values.reshape(-1, *trailing)
+        for name, values in optimizer.hyperparameters(optimizers, dtype).items()
+    }
+    lr = np.array(LRS, dtype=dtype).reshape(-1, *trailing)
+    state = optimizer.init_state(param)
+    history = []
+    for t, scale in enumerate(GRAD_SCALES, start=1):
+        grad = base_grad * dtype(scale)
+        steps = np.full((2, *trailing), t, dtype=dtype)
+        optimizer.step(param, grad, state, lr, hyper, steps)
+        history.append(param.copy())
+    return start, base_grad, state, history
+
+
+def expected_history(params_a, params_b, reference, start, base_grad):
+    """Reference values of every element after each step, member by member."""
+    expected = np.empty((len(GRAD_SCALES), *start.shape))
+    for member, params in enumerate((params_a, params_b)):
+        for index in np.ndindex(start.shape[1:]):
+            p0 = float(start[(member, *index)])
+            g0 = float(base_grad[(member, *index)])
+            values = reference(p0, [g0 * s for s in GRAD_SCALES], LRS[member], **params)
+            expected[(slice(None), member, *index)] = values
+    return expected
+
+
+@pytest.mark.parametrize("shape", [(2, 3), (2, 3, 2)])
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_step_matches_reference(cls, params_a, params_b, reference, shape):
+    start, base_grad, _, history = run_stack(cls, params_a, params_b, shape, np.float64)
+    expected = expected_history(params_a, params_b, reference, start, base_grad)
+    np.testing.assert_allclose(np.array(history), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_float32_stays_float32(cls, params_a, params_b, reference):
+    start, base_grad, state, history = run_stack(
+        cls, params_a, params_b, (2, 3, 2), np.float32
+    )
+    assert history[-1].dtype == np.float32
+    assert all(array.dtype == np.float32 for array in state.values())
+    expected = expected_history(params_a, params_b, reference, start, base_grad)
+    np.testing.assert_allclose(history[-1], expected[-1], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_init_state_is_zeros_like_param(cls, params_a, params_b, reference):
+    param = np.ones((2, 4), dtype=np.float32)
+    for array in cls(**params_b).init_state(param).values():
+        assert array.shape == param.shape
+        assert array.dtype == param.dtype
+        assert not array.any()
+
+
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_clone_and_params_round_trip(cls, params_a, params_b, reference):
+    optimizer = cls(**params_b)
+    assert isinstance(optimizer, BaseEstimator)
+    params = optimizer.get_params()
+    copy = clone(optimizer)
+    assert copy is not optimizer
+    assert copy.get_params() == params
+    assert cls().set_params(**params).get_params() == params
+
+
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_hyperparameters_exclude_structural(cls, params_a, params_b, reference):
+    optimizers = [cls(**params_a), cls(**params_b)]
+    hyper = optimizers[0].hyperparameters(optimizers, np.float32)
+    numeric = set(cls().get_params()) - set(cls._structural_params)
+    assert set(hyper) == numeric
+    for name, values in hyper.items():
+        assert values.shape == (2,)
+        assert values.dtype == np.float32
+        np.testing.assert_allclose(
+            values, [getattr(opt, name) for opt in optimizers], rtol=1e-6
+        )
+
+
+def test_per_member_step_count():
+    # Bias correction uses each member's own t (members joined at different times).
+    optimizer = Adam()
+    hyper = {
+        name: values.reshape(-1, 1)
+        for name, values in optimizer.hyperparameters([Adam(), Adam()], float).items()
+    }
+    param = np.zeros((2, 1))
+    state = optimizer.init_state(param)
+    state["m"][1] = 0.1
+    state["v"][1] = 0.001
+    t = np.array([[1.0], [2.0]])
+    optimizer.step(param, np.ones((2, 1)), state, np.full((2, 1), 0.1), hyper, t)
+    m, v = 0.9 * 0.1 + 0.1, 0.999 * 0.001 + 0.001
+    expected_second = -0.1 * (m / (1 - 0.9**2)) / (math.sqrt(v / (1 - 0.999**2)) + 1e-8)
+    np.testing.assert_allclose(param[:, 0], [-0.1, expected_second], rtol=1e-7)
+
+
+def test_nested_key_through_clone():
+    class Holder(BaseEstimator):
+        def __init__(self, optimizer=None):
+            self.optimizer = optimizer
+
+    holder = Holder(optimizer=Adam()).set_params(optimizer__beta_1=0.5)
+    assert holder.get_params()["optimizer__beta_1"] == 0.5
+    copy = clone(holder)
+    assert copy.optimizer is not holder.optimizer
+    assert copy.optimizer.beta_1 == 0.5
+
+
+def test_structure_key():
+    assert SGD().structure_key() == ("SGD", False)
+    assert SGD(momentum=0.9, nesterov=True).structure_key() == ("SGD", True)
+    assert Adam(amsgrad=True).structure_key() == ("Adam", True)
+    assert AdamW().structure_key() == ("AdamW",)
+    assert Adagrad(epsilon=1.0).structure_key() == Adagrad().structure_key()
+    assert Adam().structure_key() != AdamW().structure_key()
+
+
+@pytest.mark.parametrize(
+    "optimizers",
+    [
+        [Adam(), Adam(amsgrad=True)],
+        [SGD(momentum=0.9), SGD(momentum=0.9, nesterov=True)],
+        [Adam(), AdamW()],
+    ],
+    ids=["amsgrad", "nesterov", "class"],
+)
+def test_hyperparameters_reject_mixed_structure(optimizers):
+    with pytest.raises(ValueError, match="stack"):
+        optimizers[0].hyperparameters(optimizers, np.float64)
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        SGD(momentum=-0.1),
+        SGD(momentum=1.0),
+        SGD(nesterov=True),
+        SGD(nesterov="yes"),
+        Adagrad(epsilon=0.0),
+        RMSprop(rho=1.0),
+        RMSprop(epsilon=0),
+        RMSprop(momentum=-0.5),
+        Adam(beta_1=-0.1),
+        Adam(beta_2=1.0),
+        Adam(epsilon=0.0),
+        Adam(amsgrad=None),
+        AdamW(weight_decay=-1e-3),
+        AdamW(beta_1="0.9"),
+    ],
+    ids=repr,
+)
+def test_invalid_params_raise(optimizer):
+    with pytest.raises(ValueError):
+        optimizer.validate()
+
+
+def test_init_does_not_validate():
+    # sklearn convention: checking happens at fit time, not in __init__.
+    assert Adam(beta_1=-1).beta_1 == -1
+
+
+@pytest.mark.parametrize(
+    "name, cls, params",
+    [
+        ("sgd", SGD, {"momentum": 0.0, "nesterov": False}),
+        ("momentum", SGD, {"momentum": 0.9, "nesterov": False}),
+        ("nesterov", SGD, {"momentum": 0.9, "nesterov": True}),
+        ("adagrad", Adagrad, {}),
+        ("rmsprop", RMSprop, {}),
+        ("adam", Adam, {}),
+        ("adamw", AdamW, {}),
+    ],
+)
+def test_resolve_aliases(name, cls, params):
+    optimizer = resolve_optimizer(name)
+    assert type(optimizer) is cls
+    assert optimizer.get_params() == cls(**params).get_params()
+    # A fresh object each time, so no training run can alter the alias table.
+    assert optimizer is not OPTIMIZER_ALIASES[name]
+    assert optimizer is not resolve_optimizer(name)
+
+
+def test_aliases_cover_documented_names():
+    assert set(OPTIMIZER_ALIASES) == {
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+    }
+    assert all(isinstance(opt, Optimizer) for opt in OPTIMIZER_ALIASES.values())
+
+
+def test_resolve_clones_objects():
+    user = RMSprop(rho=0.5)
+    resolved = resolve_optimizer(user)
+    assert resolved is not user
+    assert resolved.get_params() == user.get_params()
+
+
+def test_resolve_unknown_name_lists_valid_names():
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamax'.*'adam'.*'sgd'"):
+        resolve_optimizer("adamax")
+
+
+@pytest.mark.parametrize("spec", [None, 0.01, Adam])
+def test_resolve_wrong_type(spec):
+    with pytest.raises((TypeError, ValueError), match="optimizer must be one of"):
+        resolve_optimizer(spec)
+
+
+def test_resolve_validates_objects():
+    with pytest.raises(ValueError, match="beta_2"):
+        resolve_optimizer(Adam(beta_2=2.0))
