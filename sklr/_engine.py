@@ -259,7 +259,7 @@ class Stack:
             self._store(row, self._best_params if use_best else None)
 
     # ------------------------------------------------------------------ loop
-    def train(self, data, n_epochs, horizon, stopping=True, verbose=0):
+    def train(self, data, n_epochs, horizon, stopping=True, verbose=0, on_step=None):
         """Run up to ``n_epochs`` epochs of every model still training.
 
         Parameters
@@ -273,6 +273,10 @@ class Stack:
             Apply the ``tol`` / ``n_iter_no_change`` rule.
         verbose : int
             Print one line per epoch and model when > 0.
+        on_step : callable, optional
+            ``on_step(stack, losses, learning_rates)`` after every update, with
+            the minibatch loss and the rate of each active model; returning
+            True ends training (the LR range test watches steps, not epochs).
         """
         X = data.X
         if sp.issparse(X) and X.format != "csr":
@@ -283,7 +287,9 @@ class Stack:
             if self.n_active == 0:
                 break
             start = time.perf_counter()
-            epoch = self._run_epoch(X, data, horizon)
+            epoch = self._run_epoch(X, data, horizon, on_step)
+            if epoch is None:
+                break
             self._end_epoch(data, epoch, stopping, verbose,
                             time.perf_counter() - start)
 
@@ -304,7 +310,7 @@ class Stack:
             factors[:, row] = schedule(progress, horizon, self.schedule_states[member])
         return factors * (self._base_lr * self._lr_factor)
 
-    def _run_epoch(self, X, data, horizon):
+    def _run_epoch(self, X, data, horizon, on_step=None):
         batches = self._batches(data.Y.shape[0])
         total_weight = data.sample_weight.sum()
         self._epoch = {
@@ -325,9 +331,14 @@ class Stack:
             if batch_weight <= 0:
                 continue
             loss = self._step(X[batch], data.Y[batch], weights / batch_weight, step)
-            if loss is not None and len(loss) == len(self._rows):
-                self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
-                self._epoch["weight_sum"] += batch_weight / total_weight
+            if loss is None:
+                continue
+            self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
+            self._epoch["weight_sum"] += batch_weight / total_weight
+            if on_step is not None and on_step(
+                    self, loss, self._epoch["lr_table"][:, step]):
+                self._epoch = None
+                return None
         # an overflow in the epoch's last update shows only in the parameters
         finite = np.ones(len(self._rows), dtype=bool)
         for param in self.params:
