@@ -212,8 +212,8 @@ class BaseSKLR(BaseEstimator):
         )
         _check_magnitude(X, "X")
         dtype = X.dtype
-        Y = self._encode_targets(y, continuing, classes, incremental)
         sample_weight = check_sample_weight(sample_weight, X, dtype=dtype)
+        Y = self._encode_targets(y, continuing, classes, incremental, sample_weight)
         sample_weight = sample_weight * self._class_weights(y)
         if sample_weight.sum() <= 0:
             raise ValueError("sample_weight must have a positive sum.")
@@ -228,7 +228,8 @@ class BaseSKLR(BaseEstimator):
                 y_numeric=not self._is_classifier,
             )
             _check_magnitude(X_val, "X_val")
-            Y_val = self._encode_targets(y_val, True, None, False, validation=True)
+            Y_val = self._encode_targets(y_val, True, None, False, None,
+                                         validation=True)
             sample_weight_val = check_sample_weight(sample_weight_val, X_val,
                                                     dtype=dtype)
             if sample_weight_val.sum() <= 0:
@@ -360,15 +361,17 @@ class RegressorBase(BaseSKLR):
     _is_classifier = False
     _multi_output = True
 
-    def _encode_targets(self, y, continuing, classes, incremental, validation=False):
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+    def _encode_targets(self, y, continuing, classes, incremental, sample_weight,
+                        validation=False):
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64, copy=False)
         if not validation:
             _check_magnitude(Y, "y")
             if not continuing:
                 self._single_target = y.ndim == 1
-                centered = self._centers_targets()
-                self._y_mean = Y.mean(axis=0) if centered else np.zeros(Y.shape[1])
-                scale = np.sqrt(((Y - self._y_mean) ** 2).mean(axis=0))
+                # weighted moments, so that weights act like repeated samples
+                w = sample_weight / sample_weight.sum()
+                self._y_mean = w @ Y if self._centers_targets() else np.zeros(Y.shape[1])
+                scale = np.sqrt(w @ (Y - self._y_mean) ** 2)
                 scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
                 self._y_scale = scale
             elif Y.shape[1] != len(self._y_scale):
@@ -445,7 +448,8 @@ class ClassifierBase(BaseSKLR):
     _is_classifier = True
     _multi_output = False
 
-    def _encode_targets(self, y, continuing, classes, incremental, validation=False):
+    def _encode_targets(self, y, continuing, classes, incremental, sample_weight,
+                        validation=False):
         from sklearn.utils.multiclass import check_classification_targets
 
         check_classification_targets(y)
