@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-# A minibatch loss this many times the first one (or 1, if larger) is a divergence.
-DIVERGENCE_FACTOR = 1e3
+# A minibatch loss this many times the first one (or 1, if larger) is a divergence;
+# losses are scale-free (standardized targets, cross-entropy), so 1 is a fair floor.
+DIVERGENCE_FACTOR = 10.0
 # After this many back-offs a model stops as if on_divergence were "stop".
 MAX_BACKOFFS = 10
 
@@ -156,6 +157,7 @@ class Stack:
         self._clip_norm = vector("clip_norm", np.inf)
         self._t = np.zeros(len(members), dtype=np.int64)
         self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
+        self._take_snapshot()
 
     # ------------------------------------------------------------------ state
     @property
@@ -197,6 +199,7 @@ class Stack:
         )
         self.schedule_states[member] = copy.deepcopy(schedule_state)
         self.epoch = epoch
+        self._take_snapshot()
 
     def select(self, members):
         """Keep training only ``members`` (ids); the others are finished as they are."""
@@ -229,12 +232,24 @@ class Stack:
             self._best_params = [p[keep] for p in self._best_params]
         epoch = getattr(self, "_epoch", None)
         if epoch is not None:
-            for key in ("lr_table", "loss_sum", "weight_sum", "snapshot_t"):
+            for key in epoch:
                 epoch[key] = epoch[key][keep]
-            for key in ("snapshot_params", "snapshot_buffers"):
-                epoch[key] = [a[keep] for a in epoch[key]]
-            epoch["snapshot_opt"] = [{k: v[keep] for k, v in s.items()}
-                                     for s in epoch["snapshot_opt"]]
+        self._snapshot = {
+            "params": [a[keep] for a in self._snapshot["params"]],
+            "buffers": [a[keep] for a in self._snapshot["buffers"]],
+            "opt_state": [{k: v[keep] for k, v in s.items()}
+                          for s in self._snapshot["opt_state"]],
+            "t": self._snapshot["t"][keep],
+        }
+
+    def _take_snapshot(self):
+        """Remember the current state as the last good one (divergence restores it)."""
+        self._snapshot = {
+            "params": [p.copy() for p in self.params],
+            "buffers": [b.copy() for b in self.buffers],
+            "opt_state": [{k: v.copy() for k, v in s.items()} for s in self.opt_state],
+            "t": self._t.copy(),
+        }
 
     def _finish(self, rows, status):
         """Take ``rows`` out of the stack with ``status``."""
@@ -317,11 +332,6 @@ class Stack:
             "lr_table": self._schedule_table(len(batches), horizon).T,
             "loss_sum": np.zeros(len(self._rows), dtype=np.float64),
             "weight_sum": np.zeros(len(self._rows), dtype=np.float64),
-            "snapshot_params": [p.copy() for p in self.params],
-            "snapshot_buffers": [b.copy() for b in self.buffers],
-            "snapshot_opt": [{k: v.copy() for k, v in s.items()}
-                             for s in self.opt_state],
-            "snapshot_t": self._t.copy(),
         }
         for step, batch in enumerate(batches):
             if self.n_active == 0:
@@ -339,6 +349,9 @@ class Stack:
                     self, loss, self._epoch["lr_table"][:, step]):
                 self._epoch = None
                 return None
+        if self.n_active == 0:
+            self._epoch = None
+            return None
         # an overflow in the epoch's last update shows only in the parameters
         finite = np.ones(len(self._rows), dtype=bool)
         for param in self.params:
@@ -367,6 +380,9 @@ class Stack:
             self._handle_divergence(np.flatnonzero(diverged))
             if self.n_active == 0:
                 return None
+        if step == 0:
+            # the loss just checked belongs to these weights: they are good
+            self._take_snapshot()
         grads = model.backward(self.params, cache, grad_raw)
         self._regularize(grads)
         self._t += 1
@@ -390,7 +406,9 @@ class Stack:
                 if penalized:
                     grad += _rows_view(self._alpha_l2, param.ndim) * param
         if np.isfinite(self._clip_norm).any():
-            squared = sum(np.einsum("k...,k...->k", g, g) for g in grads)
+            n_models = len(self._rows)
+            squared = sum(np.einsum("kf,kf->k", g.reshape(n_models, -1),
+                                    g.reshape(n_models, -1)) for g in grads)
             norm = np.sqrt(squared)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.minimum(1.0, self._clip_norm / norm)
@@ -411,14 +429,14 @@ class Stack:
     def _handle_divergence(self, rows):
         """Restore diverged models to the epoch start and back off, stop or fail."""
         epoch = self._epoch
-        for name, snapshot in (("params", "snapshot_params"),
-                               ("buffers", "snapshot_buffers")):
-            for current, saved in zip(getattr(self, name), epoch[snapshot]):
+        snapshot = self._snapshot
+        for name in ("params", "buffers"):
+            for current, saved in zip(getattr(self, name), snapshot[name]):
                 current[rows] = saved[rows]
-        for state, saved in zip(self.opt_state, epoch["snapshot_opt"]):
+        for state, saved in zip(self.opt_state, snapshot["opt_state"]):
             for key in state:
                 state[key][rows] = saved[key][rows]
-        self._t[rows] = epoch["snapshot_t"][rows]
+        self._t[rows] = snapshot["t"][rows]
         epoch["loss_sum"][rows] = 0.0
         epoch["weight_sum"][rows] = 0.0
 
