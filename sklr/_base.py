@@ -38,16 +38,17 @@ SCHEDULE_NAMES = {
 }
 
 
-def _check_magnitude(values, name):
-    """Reject values whose square overflows: training on them cannot be finite."""
+def _check_magnitude(values, name, dtype=None):
+    """Reject values whose square overflows ``dtype``: training on them cannot be finite."""
     data = values.data if sp.issparse(values) else values
     if data.size == 0:
         return
-    limit = np.sqrt(np.finfo(data.dtype).max)
+    dtype = data.dtype if dtype is None else np.dtype(dtype)
+    limit = np.sqrt(np.finfo(dtype).max)
     if np.abs(data).max() > limit:
         raise ValueError(
             f"{name} contains values too large in magnitude for "
-            f"{data.dtype} training (max abs {np.abs(data).max():.3g} > {limit:.3g}); "
+            f"{dtype} training (max abs {np.abs(data).max():.3g} > {limit:.3g}); "
             "rescale the data, e.g. with StandardScaler."
         )
 
@@ -365,7 +366,8 @@ class RegressorBase(BaseSKLR):
                         validation=False):
         Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.float64, copy=False)
         if not validation:
-            _check_magnitude(Y, "y")
+            # sample_weight already has the training dtype
+            _check_magnitude(Y, "y", sample_weight.dtype)
             if not continuing:
                 self._single_target = y.ndim == 1
                 # weighted moments, so that weights act like repeated samples
