@@ -271,28 +271,20 @@ class BaseSKLR(BaseEstimator):
         return data, model, self._make_loss(), member, dtype
 
     def _split(self, X, Y, y, sample_weight, random_state):
-        stratify = y if self._is_classifier else None
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < (len(np.unique(y)) if stratify is not None else 1) or (
-                X.shape[0] - n_val < 2):
+        """Hold out ``validation_fraction`` of the data, stratified for classifiers.
+
+        Returns ``X_train, X_val, Y_train, Y_val, w_train, w_val``.
+        """
+        if X.shape[0] < 2:
             raise ValueError(
-                f"early_stopping needs more samples: validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples leaves too "
-                "few for training or validation."
-            )
-        try:
-            parts = train_test_split(
-                X, Y, sample_weight, test_size=self.validation_fraction,
-                random_state=random_state, stratify=stratify,
-            )
-        except ValueError:
-            # too few members of a class to stratify: fall back to a plain split
-            parts = train_test_split(
-                X, Y, sample_weight, test_size=self.validation_fraction,
-                random_state=random_state,
-            )
-        X_train, X_val, Y_train, Y_val, w_train, w_val = parts
-        return X_train, X_val, Y_train, Y_val, w_train, w_val
+                f"early_stopping needs at least 2 samples, got {X.shape[0]}.")
+        split = dict(test_size=self.validation_fraction, random_state=random_state)
+        if self._is_classifier:
+            try:
+                return train_test_split(X, Y, sample_weight, stratify=y, **split)
+            except ValueError:
+                pass  # a class too small to stratify: a plain split still works
+        return train_test_split(X, Y, sample_weight, **split)
 
     def _same_structure(self, optimizer):
         return optimizer.structure_key() == self.optimizer_.structure_key()

@@ -9,7 +9,7 @@ that mean with respect to ``raw`` (same shape as ``raw``).
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import expit, log_expit
 
 
 class SquaredError:
@@ -60,9 +60,11 @@ class BinaryCrossEntropy:
     name = "log_loss"
 
     def __call__(self, raw, y, w, gradient=True):
-        # log(1 + exp(f)) - y * f, written to stay finite for large |f|
-        per_sample = -log_expit(raw) + (1.0 - y) * raw
-        loss = np.einsum("kbo,b->k", per_sample, w)
+        # per sample log(1 + exp(f)) - y * f = (1 - y) * f - log_expit(f), finite
+        # for large |f|; weighting by vector products keeps the minibatch-sized
+        # temporaries (and numpy calls) few
+        f = raw[..., 0]
+        loss = f @ (w * (1 - y[:, 0])) - log_expit(f) @ w
         if not gradient:
             return loss, None
         grad = expit(raw)
@@ -77,15 +79,21 @@ class MultinomialCrossEntropy:
     name = "log_loss"
 
     def __call__(self, raw, y, w, gradient=True):
-        log_norm = logsumexp(raw, axis=2, keepdims=True)
+        # one exponential serves the loss (log-sum-exp) and the gradient (softmax)
+        shift = raw.max(axis=2, keepdims=True)
+        probability = raw - shift
+        np.exp(probability, out=probability)
+        norm = probability.sum(axis=2, keepdims=True)
+        log_norm = np.log(norm)
+        log_norm += shift
         per_sample = log_norm[..., 0] - np.einsum("kbo,bo->kb", raw, y)
         loss = per_sample @ w
         if not gradient:
             return loss, None
-        grad = np.exp(raw - log_norm)
-        grad -= y
-        grad *= w[:, None]
-        return loss, grad
+        probability /= norm
+        probability -= y
+        probability *= w[:, None]
+        return loss, probability
 
 
 def softmax(raw):

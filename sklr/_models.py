@@ -8,6 +8,8 @@ that is not trained by gradients (batch-norm running statistics). The input
 matrix for the linear model.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -37,6 +39,35 @@ def _shared_input_gradient(X, delta):
     return np.ascontiguousarray(
         product.reshape(-1, n_models, n_out).transpose(1, 0, 2)
     )
+
+
+def _matmul(A, B):
+    """``A[k] @ B[k]`` for every model ``k`` of a stack.
+
+    A stack of one takes ``np.dot`` on the 2-D slices: the stacked ``matmul``
+    skips BLAS when an inner dimension is 1 (a binary classifier's single
+    output) and is then four times slower.
+    """
+    if A.shape[0] == 1:
+        return np.dot(A[0], B[0])[None]
+    return np.matmul(A, B)
+
+
+@functools.lru_cache(maxsize=8)
+def _ones(n_samples, dtype):
+    ones = np.ones(n_samples, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _sum_samples(delta):
+    """``delta.sum(axis=1, keepdims=True)`` as one BLAS matrix-vector product,
+    about three times faster than numpy's reduction over a middle axis."""
+    n_models, n_samples, n_out = delta.shape
+    ones = _ones(n_samples, delta.dtype)
+    if n_models == 1:
+        return np.dot(ones, delta[0]).reshape(1, 1, n_out)
+    return np.matmul(ones, delta).reshape(n_models, 1, n_out)
 
 
 class LinearModel:
@@ -80,7 +111,7 @@ class LinearModel:
     def backward(self, params, cache, grad_raw):
         grads = [_shared_input_gradient(cache, grad_raw)]
         if self.fit_intercept:
-            grads.append(grad_raw.sum(axis=1, keepdims=True))
+            grads.append(_sum_samples(grad_raw))
         return grads
 
 
@@ -219,7 +250,7 @@ class MLPModel:
             if layer == 0:
                 Z = _shared_input_product(A, W)
             else:
-                Z = np.matmul(A, W)
+                Z = _matmul(A, W)
             Z += b
             if layer == self.n_layers - 1:
                 activations.append(Z)
@@ -266,11 +297,11 @@ class MLPModel:
             if layer == 0:
                 grads[0] = _shared_input_gradient(A_in, delta)
             else:
-                grads[2 * layer] = np.matmul(A_in.transpose(0, 2, 1), delta)
-            grads[2 * layer + 1] = delta.sum(axis=1, keepdims=True)
+                grads[2 * layer] = _matmul(A_in.transpose(0, 2, 1), delta)
+            grads[2 * layer + 1] = _sum_samples(delta)
             if layer == 0:
                 break
-            delta = np.matmul(delta, params[2 * layer].transpose(0, 2, 1))
+            delta = _matmul(delta, params[2 * layer].transpose(0, 2, 1))
             hidden = layer - 1
             if masks:
                 delta *= masks[hidden]
