@@ -95,6 +95,37 @@ def _rows_view(values, n_dims):
     return values.reshape((-1,) + (1,) * (n_dims - 1))
 
 
+class _MinibatchGatherer:
+    """Copies the rows of a minibatch into buffers allocated once per epoch.
+
+    Dense rows are gathered with ``np.take`` into a C-contiguous buffer, the
+    only copy of ``X`` training makes, so BLAS gets contiguous operands
+    whatever the memory layout of ``X``. Sparse (CSR) rows stay sparse.
+    """
+
+    def __init__(self, X, data, batch_size):
+        self.X, self.Y, self.weight = X, data.Y, data.sample_weight
+        self.dense = not sp.issparse(X)
+        if self.dense:
+            self.X_buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+        self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), dtype=self.Y.dtype)
+        self.weight_buffer = np.empty(batch_size, dtype=self.weight.dtype)
+
+    def __call__(self, batch):
+        """``(X[batch], Y[batch], sample_weight[batch])``; the weights may be
+        scaled in place, the rest must be read before the next call."""
+        n = len(batch)
+        # indices come from a permutation, so "clip" never clips; it spares
+        # numpy the buffered copy that mode="raise" makes with ``out``
+        if self.dense:
+            Xb = np.take(self.X, batch, axis=0, out=self.X_buffer[:n], mode="clip")
+        else:
+            Xb = self.X[batch]
+        Yb = np.take(self.Y, batch, axis=0, out=self.Y_buffer[:n], mode="clip")
+        wb = np.take(self.weight, batch, out=self.weight_buffer[:n], mode="clip")
+        return Xb, Yb, wb
+
+
 class Stack:
     """A stack of models trained together by one loop.
 
@@ -118,7 +149,7 @@ class Stack:
 
     # per-model arrays that follow the rows of the stack
     _row_vectors = ("_rows", "_base_lr", "_lr_factor", "_alpha_l2", "_alpha_l1",
-                    "_clip_norm", "_t", "_reference_loss")
+                    "_clip_norm", "_t", "_reference_loss", "_loss_limit")
 
     def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
                  shuffle=True):
@@ -157,6 +188,8 @@ class Stack:
         self._clip_norm = vector("clip_norm", np.inf)
         self._t = np.zeros(len(members), dtype=np.int64)
         self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
+        self._loss_limit = np.full(len(members), np.nan, dtype=self.dtype)
+        self._rows_changed()
         self._take_snapshot()
 
     # ------------------------------------------------------------------ state
@@ -228,6 +261,7 @@ class Stack:
         self._hyper = {k: v[keep] for k, v in self._hyper.items()}
         for name in self._row_vectors:
             setattr(self, name, getattr(self, name)[keep])
+        self._rows_changed()
         if self._best_params is not None:
             self._best_params = [p[keep] for p in self._best_params]
         epoch = getattr(self, "_epoch", None)
@@ -241,6 +275,27 @@ class Stack:
                           for s in self._snapshot["opt_state"]],
             "t": self._snapshot["t"][keep],
         }
+
+    def _rows_changed(self):
+        """Recompute what the hot loop reads per step but only changes with the rows."""
+        n_models = len(self._rows)
+        self._has_l2 = bool(self._alpha_l2.any())
+        self._has_l1 = bool(self._alpha_l1.any())
+        self._has_clip = bool(np.isfinite(self._clip_norm).any())
+        self._reference_missing = bool(np.isnan(self._reference_loss).any())
+        # the learning rate and step count of the current step, in the
+        # parameters' dtype, with views shaped for each parameter rank
+        self._lr_now = np.zeros(n_models, dtype=self.dtype)
+        self._t_now = np.zeros(n_models, dtype=self.dtype)
+        self._step_views = {}
+        for param in self.params:
+            n_dims = param.ndim
+            if n_dims not in self._step_views:
+                self._step_views[n_dims] = (
+                    _rows_view(self._lr_now, n_dims),
+                    {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
+                    _rows_view(self._t_now, n_dims),
+                )
 
     def _take_snapshot(self):
         """Remember the current state as the last good one (divergence restores it)."""
@@ -333,22 +388,26 @@ class Stack:
             "loss_sum": np.zeros(len(self._rows), dtype=np.float64),
             "weight_sum": np.zeros(len(self._rows), dtype=np.float64),
         }
-        for step, batch in enumerate(batches):
-            if self.n_active == 0:
-                break
-            weights = data.sample_weight[batch]
-            batch_weight = weights.sum()
-            if batch_weight <= 0:
-                continue
-            loss = self._step(X[batch], data.Y[batch], weights / batch_weight, step)
-            if loss is None:
-                continue
-            self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
-            self._epoch["weight_sum"] += batch_weight / total_weight
-            if on_step is not None and on_step(
-                    self, loss, self._epoch["lr_table"][:, step]):
-                self._epoch = None
-                return None
+        gather = _MinibatchGatherer(X, data, len(batches[0]))
+        # non-finite values are caught by the divergence check, not by warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            for step, batch in enumerate(batches):
+                if self.n_active == 0:
+                    break
+                Xb, Yb, wb = gather(batch)
+                batch_weight = wb.sum()
+                if batch_weight <= 0:
+                    continue
+                wb /= batch_weight
+                loss = self._step(Xb, Yb, wb, step)
+                if loss is None:
+                    continue
+                self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
+                self._epoch["weight_sum"] += batch_weight / total_weight
+                if on_step is not None and on_step(
+                        self, loss, self._epoch["lr_table"][:, step]):
+                    self._epoch = None
+                    return None
         if self.n_active == 0:
             self._epoch = None
             return None
@@ -368,12 +427,11 @@ class Stack:
         while True:
             raw, cache = model.forward(self.params, self.buffers, Xb, training=True,
                                        rng=self._rng)
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, grad_raw = self.loss(raw, Yb, wb)
-            first = np.isnan(self._reference_loss)
-            self._reference_loss[first] = loss[first]
-            limit = DIVERGENCE_FACTOR * np.maximum(self._reference_loss, 1.0)
-            diverged = ~(np.isfinite(loss) & (loss <= limit))
+            loss, grad_raw = self.loss(raw, Yb, wb)
+            if self._reference_missing:
+                self._set_reference_loss(loss)
+            # NaN and inf fail the comparison too
+            diverged = ~(loss <= self._loss_limit)
             if not diverged.any():
                 break
             # undo the diverged models, then redo this step for the stack
@@ -386,26 +444,30 @@ class Stack:
         grads = model.backward(self.params, cache, grad_raw)
         self._regularize(grads)
         self._t += 1
-        lr = self._epoch["lr_table"][:, step]
-        t = self._t.astype(self.dtype)
+        lr = self._lr_now
+        np.copyto(lr, self._epoch["lr_table"][:, step])
+        np.copyto(self._t_now, self._t)
         for param, grad, state in zip(self.params, grads, self.opt_state):
-            n_dims = param.ndim
-            self.optimizer.step(
-                param, grad, state, _rows_view(lr, n_dims),
-                {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
-                _rows_view(t, n_dims),
-            )
-        if self._alpha_l1.any():
+            lr_view, hyper_views, t_view = self._step_views[param.ndim]
+            self.optimizer.step(param, grad, state, lr_view, hyper_views, t_view)
+        if self._has_l1:
             self._proximal_l1(lr)
         return loss
 
+    def _set_reference_loss(self, loss):
+        """The first minibatch loss of each model sets its divergence limit."""
+        first = np.isnan(self._reference_loss)
+        self._reference_loss[first] = loss[first]
+        self._loss_limit[:] = DIVERGENCE_FACTOR * np.maximum(self._reference_loss, 1.0)
+        self._reference_missing = bool(np.isnan(self._reference_loss).any())
+
     def _regularize(self, grads):
         """Add the L2 penalty gradient and clip the global gradient norm."""
-        if self._alpha_l2.any():
+        if self._has_l2:
             for penalized, param, grad in zip(self.model.penalized, self.params, grads):
                 if penalized:
                     grad += _rows_view(self._alpha_l2, param.ndim) * param
-        if np.isfinite(self._clip_norm).any():
+        if self._has_clip:
             n_models = len(self._rows)
             squared = sum(np.einsum("kf,kf->k", g.reshape(n_models, -1),
                                     g.reshape(n_models, -1)) for g in grads)

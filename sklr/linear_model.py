@@ -150,7 +150,7 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
     >>> from sklearn.datasets import make_regression
     >>> from sklr import LinearRegressor
     >>> X, y = make_regression(n_samples=200, n_features=5, noise=1, random_state=0)
-    >>> reg = LinearRegressor(learning_rate=0.05, random_state=0).fit(X, y)
+    >>> reg = LinearRegressor(random_state=0).fit(X, y)
     >>> round(reg.score(X, y), 3)
     1.0
     """
