@@ -35,3 +35,17 @@ def check_sample_weight(sample_weight, X, dtype=None):
     from sklearn.utils.validation import _check_sample_weight
 
     return _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+
+
+def scorer_accepts_sample_weight(scorer):
+    """Whether scikit-learn's searches forward ``sample_weight`` to ``scorer``.
+
+    scikit-learn >= 1.7 says so through the private ``_accept_sample_weight``
+    of its scorer objects; plain functions say so through their signature.
+    """
+    accept = getattr(scorer, "_accept_sample_weight", None)
+    if accept is not None:
+        return accept()
+    from inspect import signature
+
+    return "sample_weight" in signature(scorer).parameters

@@ -1,0 +1,312 @@
+"""Training the candidates of a search together: grouping, one fold's stacks, scoring.
+
+A search turns its candidates (estimator clones with their parameters set)
+into *groups* that may share a :class:`~sklr._engine.Stack`: everything that
+is not a per-model number or schedule must be equal (model structure,
+optimizer type, batch size, ``max_iter``, ``random_state``, preprocessing,
+...). For every (group, CV fold) a :class:`FoldStacks` prepares each
+candidate on the fold's data, trains them as one stack and scores each
+trained member exactly as ``GridSearchCV`` scores a separately fitted clone.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from sklr._base import BaseSKLR
+from sklr._compat import scorer_accepts_sample_weight
+from sklr._engine import Stack
+from sklr.exceptions import DivergenceError
+
+# Hyperparameters a member of a stack may have of its own (see MemberConfig).
+# The optimizer's class and structural flags are checked after preparation.
+PER_MEMBER_PARAMS = frozenset({
+    "learning_rate", "schedule", "optimizer", "alpha", "l1_ratio", "penalty",
+    "tol", "n_iter_no_change", "clip_norm", "on_divergence",
+})
+
+
+def check_lockstep_estimator(estimator, search_name):
+    """Raise a ``ValueError`` unless ``estimator`` is sklr's or a Pipeline ending in one."""
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    if not isinstance(final, BaseSKLR):
+        raise ValueError(
+            f"{search_name} trains sklr estimators (or Pipelines ending in one) "
+            f"together in one stack; got {type(final).__name__}. Use "
+            "sklearn.model_selection.GridSearchCV or RandomizedSearchCV for "
+            "other estimators."
+        )
+
+
+def _freeze(value):
+    """A hashable, comparable stand-in for a parameter value."""
+    if isinstance(value, BaseEstimator):
+        return (type(value), _freeze(value.get_params(deep=False)))
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.random.RandomState):
+        return ("RandomState", _freeze(value.get_state()))
+    if isinstance(value, np.ndarray):
+        return (value.dtype.str, value.shape, value.tobytes())
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def group_key(candidate):
+    """What candidates must share to be trained in one stack."""
+    if isinstance(candidate, Pipeline):
+        *prefix, (name, final) = candidate.steps
+        others = {k: v for k, v in candidate.get_params(deep=False).items()
+                  if k != "steps"}
+        return (_freeze(prefix), _freeze(others), name, group_key(final))
+    params = candidate.get_params(deep=False)
+    return (type(candidate), _freeze(
+        {k: v for k, v in params.items() if k not in PER_MEMBER_PARAMS}))
+
+
+def group_candidates(candidates):
+    """Indices of the candidates, grouped by :func:`group_key`, in first-seen order."""
+    groups = {}
+    for index, candidate in enumerate(candidates):
+        groups.setdefault(group_key(candidate), []).append(index)
+    return list(groups.values())
+
+
+def take(values, indices):
+    """Rows ``indices`` of an array, sparse matrix, DataFrame or list."""
+    if values is None:
+        return None
+    if hasattr(values, "iloc"):
+        return values.iloc[indices]
+    if hasattr(values, "shape"):
+        return values[indices]
+    return [values[i] for i in indices]
+
+
+def split_sample_weight(estimator, fit_params):
+    """The sample weights among ``fit_params``, the only fit parameter supported."""
+    name = (f"{estimator.steps[-1][0]}__sample_weight"
+            if isinstance(estimator, Pipeline) else "sample_weight")
+    unknown = set(fit_params) - {name}
+    if unknown:
+        raise ValueError(
+            f"The lockstep searches accept only the fit parameter {name!r}; got "
+            f"{sorted(unknown)}. Use GridSearchCV for other fit parameters."
+        )
+    weights = fit_params.get(name)
+    return None if weights is None else np.asarray(weights)
+
+
+class FoldStacks:
+    """The candidates of one group, trained together on one CV fold.
+
+    Candidates whose optimizer class or model structure differ after
+    resolution (e.g. ``"sgd"`` next to ``"nesterov"``) go into separate
+    stacks of this fold; usually there is one.
+
+    Parameters
+    ----------
+    candidates : list of estimator
+        Unfitted clones with their parameters set (sklr estimators or
+        Pipelines ending in one), all with the same :func:`group_key`.
+    ids : list of int
+        Index of each candidate in the search.
+    fold : int
+        Index of the CV split.
+    train, test : ndarray of int
+        Sample indices of the split.
+    """
+
+    def __init__(self, candidates, ids, fold, train, test):
+        self.candidates = candidates
+        self.ids = list(ids)
+        self.fold = fold
+        self.train_idx = train
+        self.test_idx = test
+        self.epochs = 0
+        self.finals = [c.steps[-1][1] if isinstance(c, Pipeline) else c
+                       for c in candidates]
+
+    @property
+    def max_iter(self):
+        """The epoch budget of the group (``max_iter`` is shared by a group)."""
+        return self.finals[0].max_iter
+
+    # ------------------------------------------------------------- prepare
+    def prepare(self, X, y, sample_weight):
+        """Fit the shared preprocessing and build the stacks on the fold's training data."""
+        start = time.perf_counter()
+        self.sample_weight = sample_weight
+        X_train = take(X, self.train_idx)
+        y_train = take(y, self.train_idx)
+        weights = take(sample_weight, self.train_idx)
+        first = self.candidates[0]
+        self.prefix = None
+        if isinstance(first, Pipeline):
+            # one preprocessing fit per fold, shared by every member
+            self.prefix = Pipeline(first.steps[:-1])
+            X_train = self.prefix.fit_transform(X_train, y_train)
+        self.errors = {}
+        by_structure = {}
+        for position, estimator in enumerate(self.finals):
+            try:
+                problem = estimator._prepare(X_train, y_train, weights,
+                                             (None, None, None), continuing=False)
+            except Exception as error:  # noqa: BLE001  (GridSearchCV's error_score)
+                self.errors[position] = error
+                continue
+            data, model, loss, member, dtype = problem
+            key = (model.structure_key(), member.optimizer.structure_key())
+            by_structure.setdefault(key, []).append((position, problem))
+        self.stacks = []
+        for entries in by_structure.values():
+            lead = self.finals[entries[0][0]]
+            data, model, loss, _, dtype = entries[0][1]
+            stack = Stack(model, loss, [problem[3] for _, problem in entries], dtype,
+                          seed=lead._shuffle_seed, batch_size=lead.batch_size,
+                          shuffle=lead.shuffle)
+            self.stacks.append({
+                "stack": stack, "data": data, "model": model, "dtype": dtype,
+                "positions": [position for position, _ in entries],
+                "seconds": 0.0,
+            })
+        # preparation is shared, so every candidate is charged an equal part
+        share = (time.perf_counter() - start) / len(self.candidates)
+        self.fit_seconds = dict.fromkeys(range(len(self.candidates)), share)
+        self.active = {position for entry in self.stacks
+                       for position in entry["positions"]}
+        return self
+
+    # --------------------------------------------------------------- train
+    def train(self, n_epochs, horizon, stopping=True):
+        """Train every stack for ``n_epochs`` more epochs; store all members' state."""
+        for entry in self.stacks:
+            stack = entry["stack"]
+            active = [(row, position) for row, position in enumerate(entry["positions"])
+                      if position in self.active]
+            start = time.perf_counter()
+            stack.train(entry["data"], n_epochs, horizon=horizon, stopping=stopping)
+            stack.finalize()
+            seconds = time.perf_counter() - start
+            # one pass trains all active members: each is charged an equal part
+            for row, position in active:
+                self.fit_seconds[position] += seconds / len(active)
+                if stack.records[row].status != "training":
+                    self.active.discard(position)
+        self.epochs += n_epochs
+        return self
+
+    def select(self, keep_ids):
+        """Keep training only the candidates ``keep_ids`` (search indices)."""
+        keep = set(keep_ids)
+        self.active = {p for p in self.active if self.ids[p] in keep}
+        for entry in self.stacks:
+            members = [row for row, position in enumerate(entry["positions"])
+                       if self.ids[position] in keep]
+            entry["stack"].select(members)
+        return self
+
+    # --------------------------------------------------------------- score
+    def score(self, X, y, scorers, *, return_train_score, error_score,
+              keep_ids=None, final=True):
+        """Score every trained candidate (or only ``keep_ids``) on the fold.
+
+        Returns a list of dicts, one per candidate, with ``id``, ``fold``,
+        ``fit_time``, ``score_time``, ``test_scores`` and ``train_scores``
+        (dicts by scorer name, or ``None`` after a failed fit), ``error``
+        and ``curves``. ``final`` issues the warnings a finished ``fit``
+        issues (convergence, back-offs).
+        """
+        X_test, y_test = take(X, self.test_idx), take(y, self.test_idx)
+        w_test = take(self.sample_weight, self.test_idx)
+        if return_train_score:
+            X_train, y_train = take(X, self.train_idx), take(y, self.train_idx)
+            w_train = take(self.sample_weight, self.train_idx)
+        results = []
+        located = {position: (entry, row) for entry in self.stacks
+                   for row, position in enumerate(entry["positions"])}
+        for position, candidate_id in enumerate(self.ids):
+            if keep_ids is not None and candidate_id not in keep_ids:
+                continue
+            result = {"id": candidate_id, "fold": self.fold, "score_time": 0.0,
+                      "fit_time": self.fit_seconds[position],
+                      "test_scores": None, "train_scores": None, "error": None,
+                      "curves": None}
+            results.append(result)
+            self.fit_seconds[position] = 0.0
+            if position in self.errors:
+                result["error"] = self.errors[position]
+                continue
+            entry, row = located[position]
+            stack = entry["stack"]
+            record = stack.records[row]
+            result["curves"] = {
+                "loss_curve": list(record.loss_curve),
+                "validation_scores": list(record.validation_scores) or None,
+                "learning_rate_curve": list(record.learning_rate_curve),
+                "n_iter": record.n_iter,
+                "n_divergences": record.n_divergences,
+                "status": record.status,
+            }
+            estimator = self.finals[position]
+            estimator._set_fitted(stack, row, entry["model"], entry["dtype"])
+            try:
+                self._warn(estimator, record, final)
+            except DivergenceError as error:
+                result["error"] = error
+                continue
+            fitted = estimator
+            if self.prefix is not None:
+                name = self.candidates[position].steps[-1][0]
+                fitted = Pipeline(self.prefix.steps + [(name, estimator)])
+            start = time.perf_counter()
+            result["test_scores"] = _apply(scorers, fitted, X_test, y_test, w_test)
+            result["score_time"] = time.perf_counter() - start
+            if return_train_score:
+                result["train_scores"] = _apply(scorers, fitted, X_train, y_train,
+                                                w_train)
+        for result in results:
+            if result["error"] is not None and error_score == "raise":
+                raise result["error"]
+        return results
+
+    @staticmethod
+    def _warn(estimator, record, final):
+        """Raise for a diverged ``"raise"`` member; warn as ``fit`` would when ``final``."""
+        if final:
+            estimator._warn_about(record, incremental=False)
+        elif record.status == "error":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                estimator._warn_about(record, incremental=False)
+
+
+def _score(scorer, estimator, X, y, sample_weight):
+    if sample_weight is not None and scorer_accepts_sample_weight(scorer):
+        return scorer(estimator, X, y, sample_weight=sample_weight)
+    return scorer(estimator, X, y)
+
+
+def _apply(scorers, estimator, X, y, sample_weight):
+    """Scores of ``estimator`` by name; a single scorer's name is ``"score"``."""
+    if isinstance(scorers, dict):
+        return {name: _score(scorer, estimator, X, y, sample_weight)
+                for name, scorer in scorers.items()}
+    score = _score(scorers, estimator, X, y, sample_weight)
+    return dict(score) if isinstance(score, dict) else {"score": score}
+
+
+def run_fold(job, X, y, sample_weight, scorers, return_train_score, error_score):
+    """Prepare, train for ``max_iter`` and score one (group, fold): the lockstep unit."""
+    job.prepare(X, y, sample_weight)
+    job.train(job.max_iter, job.max_iter, stopping=True)
+    return job.score(X, y, scorers, return_train_score=return_train_score,
+                     error_score=error_score)
