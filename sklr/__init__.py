@@ -1,6 +1,8 @@
 """sklr: learning rate, schedule and optimizer as tunable scikit-learn hyperparameters."""
 
+from sklr.diagnostics import diagnose
 from sklr.linear_model import LinearRegressor, LogisticClassifier
+from sklr.lr_finder import lr_range_test
 from sklr.neural_network import MLPClassifier, MLPRegressor
 
 __version__ = "0.1.0"
@@ -11,4 +13,6 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "__version__",
+    "diagnose",
+    "lr_range_test",
 ]

@@ -45,10 +45,12 @@ def _check_magnitude(values, name, dtype=None):
         return
     dtype = data.dtype if dtype is None else np.dtype(dtype)
     limit = np.sqrt(np.finfo(dtype).max)
-    if np.abs(data).max() > limit:
+    # max and min, not abs().max(): no temporary copy of a large X
+    largest = max(data.max(), -data.min())
+    if largest > limit:
         raise ValueError(
             f"{name} contains values too large in magnitude for "
-            f"{dtype} training (max abs {np.abs(data).max():.3g} > {limit:.3g}); "
+            f"{dtype} training (max abs {largest:.3g} > {limit:.3g}); "
             "rescale the data, e.g. with StandardScaler."
         )
 
@@ -242,9 +244,14 @@ class BaseSKLR(BaseEstimator):
 
         learning_rate = self.learning_rate
         if learning_rate == "auto":
-            from sklr.lr_finder import auto_learning_rate
+            if continuing:
+                # keep the rate the first fit chose: the test starts from fresh
+                # weights, and partial_fit chunks are too small for it
+                learning_rate = self._record.learning_rate / self._record.lr_factor
+            else:
+                from sklr.lr_finder import auto_learning_rate
 
-            learning_rate = auto_learning_rate(self, X, Y, sample_weight)
+                learning_rate = auto_learning_rate(self, X, Y, sample_weight)
         alpha_l2, alpha_l1 = self._penalty_strengths()
         member = MemberConfig(
             learning_rate=float(learning_rate),
@@ -366,7 +373,12 @@ class RegressorBase(BaseSKLR):
                 w = sample_weight / sample_weight.sum()
                 self._y_mean = w @ Y if self._centers_targets() else np.zeros(Y.shape[1])
                 scale = np.sqrt(w @ (Y - self._y_mean) ** 2)
-                scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
+                # a constant target leaves rounding noise as its spread
+                constant = ~(scale > 1e-10 * np.abs(self._y_mean)) | (scale == 0)
+                scale[constant | ~np.isfinite(scale)] = 1.0
+                if self._centers_targets():
+                    # center exactly, so the model sees zeros, not rounding noise
+                    self._y_mean[constant] = Y[0, constant]
                 self._y_scale = scale
             elif Y.shape[1] != len(self._y_scale):
                 raise ValueError(

@@ -95,6 +95,38 @@ def _rows_view(values, n_dims):
     return values.reshape((-1,) + (1,) * (n_dims - 1))
 
 
+def _pack_arrays(arrays, n_models):
+    """Copy stacked arrays into one ``(n_models, n_values)`` block; return it and
+    views of it shaped like the arrays."""
+    sizes = [int(np.prod(a.shape[1:])) for a in arrays]
+    # explicit sizes: a stack whose models have all finished has n_models == 0
+    block = np.concatenate([a.reshape(n_models, size) for a, size in zip(arrays, sizes)],
+                           axis=1)
+    views, start = [], 0
+    for array, size in zip(arrays, sizes):
+        view = block[:, start:start + size].view()
+        # assigning the shape raises instead of copying: these must be views
+        view.shape = array.shape
+        views.append(view)
+        start += size
+    return block, views
+
+
+def _csr_rows(X, rows):
+    """``X[rows]`` of a CSR matrix, built from its arrays.
+
+    For a minibatch of a few hundred rows this is a third of the time of
+    scipy's fancy indexing, which spends most of it validating the indices.
+    """
+    starts = X.indptr[rows]
+    lengths = X.indptr[rows + 1] - starts
+    indptr = np.zeros(len(rows) + 1, dtype=X.indptr.dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    positions = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], lengths)
+    return type(X)((X.data[positions], X.indices[positions], indptr),
+                   shape=(len(rows), X.shape[1]))
+
+
 class _MinibatchGatherer:
     """Copies the rows of a minibatch into buffers allocated once per epoch.
 
@@ -110,20 +142,33 @@ class _MinibatchGatherer:
             self.X_buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
         self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), dtype=self.Y.dtype)
         self.weight_buffer = np.empty(batch_size, dtype=self.weight.dtype)
+        # equal weights (no sample_weight or class_weight) normalize to 1 / n:
+        # nothing to gather or sum
+        first = self.weight[0]
+        self.equal_weight = first if (self.weight == first).all() else None
+        self.equal_weights = {}
 
     def __call__(self, batch):
-        """``(X[batch], Y[batch], sample_weight[batch])``; the weights may be
-        scaled in place, the rest must be read before the next call."""
+        """``X[batch]``, ``Y[batch]``, the minibatch weights normalized to sum
+        to one, and their sum before normalizing. The arrays are buffers, valid
+        until the next call."""
         n = len(batch)
         # indices come from a permutation, so "clip" never clips; it spares
         # numpy the buffered copy that mode="raise" makes with ``out``
         if self.dense:
             Xb = np.take(self.X, batch, axis=0, out=self.X_buffer[:n], mode="clip")
         else:
-            Xb = self.X[batch]
+            Xb = _csr_rows(self.X, batch)
         Yb = np.take(self.Y, batch, axis=0, out=self.Y_buffer[:n], mode="clip")
+        if self.equal_weight is not None:
+            if n not in self.equal_weights:
+                self.equal_weights[n] = np.full(n, 1 / n, dtype=self.weight.dtype)
+            return Xb, Yb, self.equal_weights[n], n * self.equal_weight
         wb = np.take(self.weight, batch, out=self.weight_buffer[:n], mode="clip")
-        return Xb, Yb, wb
+        batch_weight = wb.sum()
+        if batch_weight > 0:
+            wb /= batch_weight
+        return Xb, Yb, wb, batch_weight
 
 
 class Stack:
@@ -189,6 +234,7 @@ class Stack:
         self._t = np.zeros(len(members), dtype=np.int64)
         self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
         self._loss_limit = np.full(len(members), np.nan, dtype=self.dtype)
+        self._pack()
         self._rows_changed()
         self._take_snapshot()
 
@@ -258,6 +304,7 @@ class Stack:
         self.params = [p[keep] for p in self.params]
         self.buffers = [b[keep] for b in self.buffers]
         self.opt_state = [{k: v[keep] for k, v in s.items()} for s in self.opt_state]
+        self._pack()
         self._hyper = {k: v[keep] for k, v in self._hyper.items()}
         for name in self._row_vectors:
             setattr(self, name, getattr(self, name)[keep])
@@ -276,10 +323,45 @@ class Stack:
             "t": self._snapshot["t"][keep],
         }
 
+    def _pack(self):
+        """Lay the parameters, their optimizer state and gradients out in one block each.
+
+        Each block has shape ``(n_models, n_values)``; ``self.params``,
+        ``self.opt_state`` and the gradients are views into it, one per
+        parameter array. The optimizer then updates the whole stack in one
+        call: called per array, the small bias arrays cost as much numpy call
+        overhead as the weight matrices. Optimizer state not shaped like the
+        parameters (a custom optimizer's) stays per array.
+        """
+        n_models = len(self.params[0])
+        self._flat_params, self.params = _pack_arrays(self.params, n_models)
+        self._flat_grad, self._grad_views = _pack_arrays(
+            [np.empty_like(p) for p in self.params], n_models)
+        keys = set(self.opt_state[0])
+        if all(set(state) == keys and all(v.shape == p.shape for v in state.values())
+               for state, p in zip(self.opt_state, self.params)):
+            self._flat_state = {}
+            views = [{} for _ in self.params]
+            for key in keys:
+                flat, arrays = _pack_arrays([s[key] for s in self.opt_state], n_models)
+                self._flat_state[key] = flat
+                for view, array in zip(views, arrays):
+                    view[key] = array
+            self.opt_state = views
+        else:
+            self._flat_state = None
+
     def _rows_changed(self):
         """Recompute what the hot loop reads per step but only changes with the rows."""
         n_models = len(self._rows)
-        self._has_l2 = bool(self._alpha_l2.any())
+        # alpha_l2 over the penalized columns of the parameter block, 0 elsewhere:
+        # the L2 gradient of the whole stack is then one product
+        self._l2_strength = None
+        if self._alpha_l2.any():
+            self._l2_strength = _pack_arrays(
+                [np.broadcast_to(_rows_view(self._alpha_l2 * penalized, p.ndim), p.shape)
+                 for penalized, p in zip(self.model.penalized, self.params)],
+                n_models)[0]
         self._has_l1 = bool(self._alpha_l1.any())
         self._has_clip = bool(np.isfinite(self._clip_norm).any())
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
@@ -287,15 +369,12 @@ class Stack:
         # parameters' dtype, with views shaped for each parameter rank
         self._lr_now = np.zeros(n_models, dtype=self.dtype)
         self._t_now = np.zeros(n_models, dtype=self.dtype)
-        self._step_views = {}
-        for param in self.params:
-            n_dims = param.ndim
-            if n_dims not in self._step_views:
-                self._step_views[n_dims] = (
-                    _rows_view(self._lr_now, n_dims),
-                    {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
-                    _rows_view(self._t_now, n_dims),
-                )
+        self._step_views = {
+            n_dims: (_rows_view(self._lr_now, n_dims),
+                     {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
+                     _rows_view(self._t_now, n_dims))
+            for n_dims in {2, *(p.ndim for p in self.params)}
+        }
 
     def _take_snapshot(self):
         """Remember the current state as the last good one (divergence restores it)."""
@@ -394,11 +473,9 @@ class Stack:
             for step, batch in enumerate(batches):
                 if self.n_active == 0:
                     break
-                Xb, Yb, wb = gather(batch)
-                batch_weight = wb.sum()
+                Xb, Yb, wb, batch_weight = gather(batch)
                 if batch_weight <= 0:
                     continue
-                wb /= batch_weight
                 loss = self._step(Xb, Yb, wb, step)
                 if loss is None:
                     continue
@@ -431,25 +508,33 @@ class Stack:
             if self._reference_missing:
                 self._set_reference_loss(loss)
             # NaN and inf fail the comparison too
-            diverged = ~(loss <= self._loss_limit)
-            if not diverged.any():
+            within = loss <= self._loss_limit
+            if within.all():
                 break
             # undo the diverged models, then redo this step for the stack
-            self._handle_divergence(np.flatnonzero(diverged))
+            self._handle_divergence(np.flatnonzero(~within))
             if self.n_active == 0:
                 return None
         if step == 0:
             # the loss just checked belongs to these weights: they are good
             self._take_snapshot()
-        grads = model.backward(self.params, cache, grad_raw)
-        self._regularize(grads)
+        for view, grad in zip(self._grad_views, model.backward(self.params, cache,
+                                                               grad_raw)):
+            np.copyto(view, grad)
+        self._regularize()
         self._t += 1
         lr = self._lr_now
         np.copyto(lr, self._epoch["lr_table"][:, step])
         np.copyto(self._t_now, self._t)
-        for param, grad, state in zip(self.params, grads, self.opt_state):
-            lr_view, hyper_views, t_view = self._step_views[param.ndim]
-            self.optimizer.step(param, grad, state, lr_view, hyper_views, t_view)
+        if self._flat_state is not None:
+            lr_view, hyper_views, t_view = self._step_views[2]
+            self.optimizer.step(self._flat_params, self._flat_grad, self._flat_state,
+                                lr_view, hyper_views, t_view)
+        else:
+            for param, grad, state in zip(self.params, self._grad_views,
+                                          self.opt_state):
+                lr_view, hyper_views, t_view = self._step_views[param.ndim]
+                self.optimizer.step(param, grad, state, lr_view, hyper_views, t_view)
         if self._has_l1:
             self._proximal_l1(lr)
         return loss
@@ -461,22 +546,17 @@ class Stack:
         self._loss_limit[:] = DIVERGENCE_FACTOR * np.maximum(self._reference_loss, 1.0)
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
 
-    def _regularize(self, grads):
+    def _regularize(self):
         """Add the L2 penalty gradient and clip the global gradient norm."""
-        if self._has_l2:
-            for penalized, param, grad in zip(self.model.penalized, self.params, grads):
-                if penalized:
-                    grad += _rows_view(self._alpha_l2, param.ndim) * param
+        if self._l2_strength is not None:
+            self._flat_grad += self._l2_strength * self._flat_params
         if self._has_clip:
-            n_models = len(self._rows)
-            squared = sum(np.einsum("kf,kf->k", g.reshape(n_models, -1),
-                                    g.reshape(n_models, -1)) for g in grads)
-            norm = np.sqrt(squared)
+            flat = self._flat_grad
+            norm = np.sqrt(np.einsum("kf,kf->k", flat, flat))
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.minimum(1.0, self._clip_norm / norm)
             scale[~np.isfinite(scale)] = 1.0
-            for grad in grads:
-                grad *= _rows_view(scale.astype(self.dtype), grad.ndim)
+            flat *= _rows_view(scale.astype(self.dtype), 2)
 
     def _proximal_l1(self, lr):
         """Soft-threshold penalized weights: exact zeros for the L1 penalty."""

@@ -7,7 +7,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sklr import LinearRegressor, LogisticClassifier, MLPClassifier, MLPRegressor
 from sklr._engine import Stack
-from sklr._losses import BinaryCrossEntropy, Huber, MultinomialCrossEntropy, SquaredError
+from sklr._losses import (
+    BinaryCrossEntropy,
+    Huber,
+    MultinomialCrossEntropy,
+    SquaredError,
+)
 from sklr._models import LinearModel, MLPModel
 from sklr.exceptions import DivergenceError, DivergenceWarning
 
