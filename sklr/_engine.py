@@ -323,6 +323,20 @@ class Stack:
             "t": self._snapshot["t"][keep],
         }
 
+    def __getstate__(self):
+        # pickling copies every array apart, so the packed blocks and the views
+        # into them would no longer share memory: drop them, rebuild on load
+        state = dict(self.__dict__)
+        for key in ("_flat_params", "_flat_grad", "_grad_views", "_flat_state",
+                    "_step_views"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._pack()
+        self._rows_changed()
+
     def _pack(self):
         """Lay the parameters, their optimizer state and gradients out in one block each.
 

@@ -187,3 +187,24 @@ def test_divergence_keeps_a_fitted_model_unchanged_on_raise():
     with pytest.raises(DivergenceError):
         est.fit(X, y)
     np.testing.assert_array_equal(est.coef_, coef)
+
+
+def test_a_pickled_stack_trains_on_like_the_original():
+    # searches send stacks to worker processes between rounds
+    import pickle
+
+    X, y = digits()
+    estimators = [MLPClassifier(hidden_layer_sizes=(8,), learning_rate=lr,
+                                random_state=0, max_iter=6, tol=None)
+                  for lr in (1e-3, 1e-2)]
+    problems = [e._prepare(X, y, None, (None, None, None), False) for e in estimators]
+    data, model, loss, _, dtype = problems[0]
+    stack = Stack(model, loss, [p[3] for p in problems], dtype, seed=0)
+    stack.train(data, 3, horizon=6)
+    copy = pickle.loads(pickle.dumps(stack))
+    for s in (stack, copy):
+        s.train(data, 3, horizon=6)
+        s.finalize()
+    for k in range(2):
+        for a, b in zip(stack.member_params(k)[0], copy.member_params(k)[0]):
+            np.testing.assert_array_equal(a, b)

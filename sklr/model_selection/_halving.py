@@ -101,7 +101,12 @@ class HalvingEpochSearchCV(GridSearchCV):
     return_train_score : bool, default=False
         Also score the training folds.
     n_jobs : int, default=None
-        Number of joblib workers over the (group, fold) stacks.
+        Number of joblib workers over the (group, fold) stacks. They are
+        threads by default: the stacks live on between rounds, and sending
+        them to worker processes and back every round cost more than it
+        saved (measured 4x slower on the digits data). A joblib backend
+        chosen by the caller (``joblib.parallel_config(backend="dask")``)
+        takes precedence.
     random_state : int, RandomState instance or None, default=None
         Accepted for compatibility with scikit-learn's halving searches;
         this search draws no random numbers (the estimator's own
@@ -270,7 +275,7 @@ class HalvingEpochSearchCV(GridSearchCV):
         jobs = [FoldStacks([candidates[i] for i in ids], ids, fold, train, test)
                 for ids in group_candidates(candidates)
                 for fold, (train, test) in enumerate(splits)]
-        parallel = Parallel(n_jobs=self.n_jobs)
+        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
         alive = list(range(len(candidates)))
         rows, results = [], []
         self.n_candidates_, self.n_resources_ = [], []

@@ -2,7 +2,7 @@
 
 import time
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import (
     GridSearchCV,
@@ -23,6 +23,7 @@ from sklr.model_selection._results import (
 )
 from sklr.model_selection._stacking import (
     FoldStacks,
+    balance_groups,
     check_lockstep_estimator,
     group_candidates,
     run_fold,
@@ -115,7 +116,8 @@ class _LockstepMixin:
                       for p in candidate_params]
         for candidate in candidates:
             check_lockstep_estimator(candidate, name)
-        groups_of_candidates = group_candidates(candidates)
+        groups_of_candidates = balance_groups(
+            group_candidates(candidates), self.n_splits_, effective_n_jobs(self.n_jobs))
         jobs = [FoldStacks([candidates[i] for i in ids], ids, fold, train, test)
                 for ids in groups_of_candidates
                 for fold, (train, test) in enumerate(splits)]

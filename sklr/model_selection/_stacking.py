@@ -80,6 +80,21 @@ def group_candidates(candidates):
     return list(groups.values())
 
 
+def balance_groups(groups, n_splits, n_workers):
+    """Split groups so that the (group, fold) stacks divide evenly among workers.
+
+    Three folds on two workers would leave one worker training two stacks
+    while the other idles for half the search. Splitting every group into
+    ``n_workers`` parts makes the count a multiple of ``n_workers``; a stack
+    of fewer candidates costs little more per candidate, since most of an
+    MLP step's work grows with the number of models.
+    """
+    if n_workers <= 1 or (len(groups) * n_splits) % n_workers == 0:
+        return groups
+    return [[int(i) for i in part] for ids in groups
+            for part in np.array_split(ids, min(n_workers, len(ids)))]
+
+
 def take(values, indices):
     """Rows ``indices`` of an array, sparse matrix, DataFrame or list."""
     if values is None:
