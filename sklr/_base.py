@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -39,9 +40,13 @@ SCHEDULE_NAMES = {
 
 
 def _check_magnitude(values, name, dtype=None):
-    """Reject values whose square overflows ``dtype``: training on them cannot be finite."""
+    """Reject values whose square overflows ``dtype``: training on them cannot be finite.
+
+    Skipped, like scikit-learn's finiteness checks, under
+    ``sklearn.config_context(assume_finite=True)``.
+    """
     data = values.data if sp.issparse(values) else values
-    if data.size == 0:
+    if data.size == 0 or get_config()["assume_finite"]:
         return
     dtype = data.dtype if dtype is None else np.dtype(dtype)
     limit = np.sqrt(np.finfo(dtype).max)

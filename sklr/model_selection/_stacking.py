@@ -13,6 +13,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
@@ -171,13 +172,18 @@ class FoldStacks:
             X_train = self.prefix.fit_transform(X_train, y_train)
         self.errors = {}
         by_structure = {}
+        validated = False
         for position, estimator in enumerate(self.finals):
             try:
-                problem = estimator._prepare(X_train, y_train, weights,
-                                             (None, None, None), continuing=False)
+                # every candidate sees the same rows: once they passed the
+                # finiteness checks, checking them again for each one is waste
+                with config_context(assume_finite=validated):
+                    problem = estimator._prepare(X_train, y_train, weights,
+                                                 (None, None, None), continuing=False)
             except Exception as error:  # noqa: BLE001  (GridSearchCV's error_score)
                 self.errors[position] = error
                 continue
+            validated = True
             data, model, loss, member, dtype = problem
             key = (model.structure_key(), member.optimizer.structure_key())
             by_structure.setdefault(key, []).append((position, problem))
