@@ -198,8 +198,12 @@ class BaseSKLR(BaseEstimator):
             )
 
     def _prepare(self, X, y, sample_weight, validation, continuing, classes=None,
-                 incremental=False):
+                 incremental=False, rows=None):
         """Validate everything and build what the engine needs for this estimator.
+
+        With ``rows`` (a search's training fold), the estimator is prepared
+        as if fitted on ``X[rows], y[rows]``, but the engine gathers those
+        rows from ``X`` a minibatch at a time instead of copying them.
 
         Returns ``(data, model, loss, member_config, dtype)``.
         """
@@ -221,6 +225,8 @@ class BaseSKLR(BaseEstimator):
         _check_magnitude(X, "X")
         dtype = X.dtype
         sample_weight = check_sample_weight(sample_weight, X, dtype=dtype)
+        if rows is not None:
+            y, sample_weight = y[rows], sample_weight[rows]
         Y = self._encode_targets(y, continuing, classes, incremental, sample_weight)
         sample_weight = sample_weight * self._class_weights(y)
         if sample_weight.sum() <= 0:
@@ -244,8 +250,8 @@ class BaseSKLR(BaseEstimator):
                 raise ValueError("sample_weight_val must have a positive sum.")
         random_state = check_random_state(self.random_state)
         if X_val is None and self.early_stopping and not incremental:
-            X, X_val, Y, Y_val, sample_weight, sample_weight_val = self._split(
-                X, Y, y, sample_weight, random_state)
+            rows, X_val, Y, Y_val, sample_weight, sample_weight_val = self._split(
+                X, rows, Y, y, sample_weight, random_state)
 
         learning_rate = self.learning_rate
         if learning_rate == "auto":
@@ -256,7 +262,7 @@ class BaseSKLR(BaseEstimator):
             else:
                 from sklr.lr_finder import auto_learning_rate
 
-                learning_rate = auto_learning_rate(self, X, Y, sample_weight)
+                learning_rate = auto_learning_rate(self, X, Y, sample_weight, rows)
         alpha_l2, alpha_l1 = self._penalty_strengths()
         member = MemberConfig(
             learning_rate=float(learning_rate),
@@ -273,7 +279,7 @@ class BaseSKLR(BaseEstimator):
         self._shuffle_seed = random_state.randint(np.iinfo(np.int32).max)
         data = TrainingData(
             X=X, Y=Y.astype(dtype, copy=False), sample_weight=sample_weight,
-            X_val=X_val,
+            rows=rows, X_val=X_val,
             Y_val=None if Y_val is None else Y_val.astype(dtype, copy=False),
             sample_weight_val=sample_weight_val, scorer=self._validation_score,
         )
@@ -282,21 +288,33 @@ class BaseSKLR(BaseEstimator):
                  else self._make_model(X.shape[1], n_outputs))
         return data, model, self._make_loss(), member, dtype
 
-    def _split(self, X, Y, y, sample_weight, random_state):
-        """Hold out ``validation_fraction`` of the data, stratified for classifiers.
+    def _split(self, X, rows, Y, y, sample_weight, random_state):
+        """Hold out ``validation_fraction`` of the samples, stratified for classifiers.
 
-        Returns ``X_train, X_val, Y_train, Y_val, w_train, w_val``.
+        The training samples stay in ``X`` as rows; only the validation
+        samples are copied. Returns ``rows_train, X_val, Y_train, Y_val,
+        w_train, w_val``.
         """
-        if X.shape[0] < 2:
+        n_samples = Y.shape[0]
+        if n_samples < 2:
             raise ValueError(
-                f"early_stopping needs at least 2 samples, got {X.shape[0]}.")
+                f"early_stopping needs at least 2 samples, got {n_samples}.")
+        # splitting positions gives the split train_test_split gives the data
+        positions = np.arange(n_samples)
         split = dict(test_size=self.validation_fraction, random_state=random_state)
+        parts = None
         if self._is_classifier:
             try:
-                return train_test_split(X, Y, sample_weight, stratify=y, **split)
+                parts = train_test_split(positions, Y, sample_weight, stratify=y,
+                                         **split)
             except ValueError:
                 pass  # a class too small to stratify: a plain split still works
-        return train_test_split(X, Y, sample_weight, **split)
+        if parts is None:
+            parts = train_test_split(positions, Y, sample_weight, **split)
+        train, val, Y_train, Y_val, w_train, w_val = parts
+        if rows is not None:
+            train, val = rows[train], rows[val]
+        return train, X[val], Y_train, Y_val, w_train, w_val
 
     def _same_structure(self, optimizer):
         return optimizer.structure_key() == self.optimizer_.structure_key()

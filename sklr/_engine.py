@@ -74,12 +74,16 @@ class TrainingData:
 
     ``Y`` and ``Y_val`` are 2-D float arrays in the model's internal target
     encoding; ``scorer(raw, Y_val, w_val)`` returns one score per model
-    (higher is better).
+    (higher is better). With ``rows``, the training samples are
+    ``X[rows]``, gathered a minibatch at a time, so that the folds of a
+    search (or an early-stopping split) share ``X`` instead of copying it;
+    ``Y`` and ``sample_weight`` then hold those samples only.
     """
 
     X: object
     Y: np.ndarray
     sample_weight: np.ndarray
+    rows: np.ndarray | None = None
     X_val: object = None
     Y_val: np.ndarray | None = None
     sample_weight_val: np.ndarray | None = None
@@ -137,6 +141,7 @@ class _MinibatchGatherer:
 
     def __init__(self, X, data, batch_size):
         self.X, self.Y, self.weight = X, data.Y, data.sample_weight
+        self.rows = data.rows
         self.dense = not sp.issparse(X)
         if self.dense:
             self.X_buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
@@ -153,12 +158,13 @@ class _MinibatchGatherer:
         to one, and their sum before normalizing. The arrays are buffers, valid
         until the next call."""
         n = len(batch)
+        x_rows = batch if self.rows is None else self.rows[batch]
         # indices come from a permutation, so "clip" never clips; it spares
         # numpy the buffered copy that mode="raise" makes with ``out``
         if self.dense:
-            Xb = np.take(self.X, batch, axis=0, out=self.X_buffer[:n], mode="clip")
+            Xb = np.take(self.X, x_rows, axis=0, out=self.X_buffer[:n], mode="clip")
         else:
-            Xb = _csr_rows(self.X, batch)
+            Xb = _csr_rows(self.X, x_rows)
         Yb = np.take(self.Y, batch, axis=0, out=self.Y_buffer[:n], mode="clip")
         if self.equal_weight is not None:
             if n not in self.equal_weights:

@@ -340,7 +340,7 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
                   smoothing, divergence_factor)
 
 
-def auto_learning_rate(estimator, X, Y, sample_weight):
+def auto_learning_rate(estimator, X, Y, sample_weight, rows=None):
     """Choose the learning rate for ``learning_rate="auto"`` by a range test.
 
     Called by ``fit`` with the validated training data, so inside
@@ -364,19 +364,21 @@ def auto_learning_rate(estimator, X, Y, sample_weight):
     estimator : sklr estimator
         The estimator being fitted; only its hyperparameters and model and
         loss factories are used, and it is not modified.
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Validated training data.
+    X : {ndarray, sparse matrix} of shape (n_rows, n_features)
+        Validated data: the training samples, or those at ``rows``.
     Y : ndarray of shape (n_samples, n_outputs)
         Targets in the estimator's internal encoding.
     sample_weight : ndarray of shape (n_samples,)
         Sample weights (class weights included).
+    rows : ndarray of shape (n_samples,), default=None
+        Rows of ``X`` holding the training samples; ``None`` for all.
 
     Returns
     -------
     learning_rate : float
         The suggested learning rate.
     """
-    n_samples = X.shape[0]
+    n_samples = Y.shape[0]
     batch_size = min(_batch_size(estimator.batch_size, n_samples),
                      max(AUTO_MIN_BATCH, n_samples // AUTO_SWEEP["num_steps"]))
     # a copy: the test draws what fit will draw, without advancing the
@@ -391,7 +393,7 @@ def auto_learning_rate(estimator, X, Y, sample_weight):
         alpha_l1=alpha_l1, clip_norm=estimator.clip_norm,
     )
     data = TrainingData(X=X, Y=Y.astype(X.dtype, copy=False),
-                        sample_weight=sample_weight)
+                        sample_weight=sample_weight, rows=rows)
     model = estimator._make_model(X.shape[1], Y.shape[1])
     result = _sweep(data, model, estimator._make_loss(), member, X.dtype, seed,
                     batch_size, estimator.shuffle, **AUTO_SWEEP)

@@ -208,3 +208,24 @@ def test_a_pickled_stack_trains_on_like_the_original():
     for k in range(2):
         for a, b in zip(stack.member_params(k)[0], copy.member_params(k)[0]):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_training_on_rows_equals_training_on_their_copy(sparse):
+    import scipy.sparse as sp
+
+    X, y = digits()
+    rows = np.random.default_rng(0).permutation(len(X))[:250]
+    X_in = sp.csr_matrix(X) if sparse else X
+    est = LogisticClassifier(max_iter=4, tol=None, random_state=0)
+    full = est._prepare(X_in, y, None, (None, None, None), False, rows=rows)
+    copy = LogisticClassifier(**est.get_params())._prepare(
+        X_in[rows], y[rows], None, (None, None, None), False)
+    params = []
+    for data, model, loss, member, dtype in (full, copy):
+        stack = Stack(model, loss, [member], dtype, seed=0)
+        stack.train(data, 4, horizon=4)
+        stack.finalize()
+        params.append(stack.member_params(0)[0])
+    for a, b in zip(*params):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -224,3 +224,23 @@ def test_other_estimators_are_rejected(estimator, grid, digits):
     X, y = digits
     with pytest.raises(ValueError, match="GridSearchCV"):
         LockstepGridSearchCV(estimator, grid).fit(X, y)
+
+
+def test_folds_train_on_rows_of_x_without_copying_it():
+    # the stacks gather each fold's rows from X; only scoring copies a test fold
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 50))
+    y = (X[:, 0] > 0).astype(int)
+    search = LockstepGridSearchCV(
+        LogisticClassifier(max_iter=2, tol=None, random_state=0),
+        {"learning_rate": [1e-3, 1e-2, 1e-1]}, cv=2, refit=False)
+    tracemalloc.start()
+    try:
+        search.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # a copy of the training fold alone would be half of X, with the test fold all of it
+    assert peak < 0.8 * X.nbytes

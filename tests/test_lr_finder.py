@@ -313,9 +313,11 @@ def test_auto_runs_on_each_fold_training_data_only(data, monkeypatch):
     X, y = data["breast_cancer"]
     seen = []
 
-    def spy(estimator, X, Y, sample_weight):
-        seen.append(X.shape[0])
-        return auto_learning_rate(estimator, X, Y, sample_weight)
+    def spy(estimator, X, Y, sample_weight, rows=None):
+        # the training samples: X itself, or its rows of them
+        seen.append(Y.shape[0] if rows is None else len(rows))
+        assert len(Y) == len(sample_weight) == (len(X) if rows is None else len(rows))
+        return auto_learning_rate(estimator, X, Y, sample_weight, rows)
 
     monkeypatch.setattr(lr_finder, "auto_learning_rate", spy)
     results = cross_validate(LogisticClassifier(learning_rate="auto", random_state=0),
@@ -330,9 +332,11 @@ def test_auto_uses_the_training_split_with_early_stopping(data, monkeypatch):
     X, y = data["breast_cancer"]
     seen = []
 
-    def spy(estimator, X, Y, sample_weight):
-        seen.append(X.shape[0])
-        return auto_learning_rate(estimator, X, Y, sample_weight)
+    def spy(estimator, X, Y, sample_weight, rows=None):
+        # the training samples: X itself, or its rows of them
+        seen.append(Y.shape[0] if rows is None else len(rows))
+        assert len(Y) == len(sample_weight) == (len(X) if rows is None else len(rows))
+        return auto_learning_rate(estimator, X, Y, sample_weight, rows)
 
     monkeypatch.setattr(lr_finder, "auto_learning_rate", spy)
     LogisticClassifier(learning_rate="auto", early_stopping=True,

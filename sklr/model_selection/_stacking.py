@@ -161,15 +161,17 @@ class FoldStacks:
         """Fit the shared preprocessing and build the stacks on the fold's training data."""
         start = time.perf_counter()
         self.sample_weight = sample_weight
-        X_train = take(X, self.train_idx)
-        y_train = take(y, self.train_idx)
-        weights = take(sample_weight, self.train_idx)
         first = self.candidates[0]
         self.prefix = None
         if isinstance(first, Pipeline):
             # one preprocessing fit per fold, shared by every member
             self.prefix = Pipeline(first.steps[:-1])
-            X_train = self.prefix.fit_transform(X_train, y_train)
+            y_train = take(y, self.train_idx)
+            X_train = self.prefix.fit_transform(take(X, self.train_idx), y_train)
+            weights, rows = take(sample_weight, self.train_idx), None
+        else:
+            # the stack gathers the fold's rows from X: no copy per fold
+            X_train, y_train, weights, rows = X, y, sample_weight, self.train_idx
         self.errors = {}
         by_structure = {}
         validated = False
@@ -179,13 +181,17 @@ class FoldStacks:
                 # finiteness checks, checking them again for each one is waste
                 with config_context(assume_finite=validated):
                     problem = estimator._prepare(X_train, y_train, weights,
-                                                 (None, None, None), continuing=False)
+                                                 (None, None, None), continuing=False,
+                                                 rows=rows)
             except Exception as error:  # noqa: BLE001  (GridSearchCV's error_score)
                 self.errors[position] = error
                 continue
             validated = True
             data, model, loss, member, dtype = problem
             key = (model.structure_key(), member.optimizer.structure_key())
+            if key in by_structure:
+                # the stack trains on its first member's data: drop the others'
+                problem = (None, model, loss, member, dtype)
             by_structure.setdefault(key, []).append((position, problem))
         self.stacks = []
         for entries in by_structure.values():
