@@ -13,9 +13,10 @@ a schedule or a learning-rate back-off acts at once.
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
 from sklr._compat import Interval, InvalidParameterError, validate_params
+from sklr._resolve import resolve
 
 __all__ = [
     "OPTIMIZER_ALIASES",
@@ -513,16 +514,4 @@ def resolve_optimizer(spec):
         If ``spec`` is an unknown name, has an unsupported type, or has
         invalid hyperparameters.
     """
-    if isinstance(spec, str):
-        if spec not in OPTIMIZER_ALIASES:
-            raise InvalidParameterError(
-                f"Unknown optimizer {spec!r}; expected one of "
-                f"{sorted(OPTIMIZER_ALIASES)} or an Optimizer object."
-            )
-        spec = OPTIMIZER_ALIASES[spec]
-    elif not isinstance(spec, Optimizer):
-        raise InvalidParameterError(
-            f"optimizer must be one of {sorted(OPTIMIZER_ALIASES)} or an "
-            f"Optimizer object, got {type(spec).__name__}: {spec!r}."
-        )
-    return clone(spec).validate()
+    return resolve(spec, OPTIMIZER_ALIASES, Optimizer, "optimizer")

@@ -15,9 +15,10 @@ owned by the engine.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
-from sklr._compat import Interval, InvalidParameterError, StrOptions, validate_params
+from sklr._compat import Interval, StrOptions, validate_params
+from sklr._resolve import resolve
 
 __all__ = [
     "SCHEDULE_ALIASES",
@@ -634,16 +635,4 @@ def resolve_schedule(spec):
         If ``spec`` is an unknown name, has an unsupported type, or has
         invalid hyperparameters.
     """
-    if isinstance(spec, str):
-        if spec not in SCHEDULE_ALIASES:
-            raise InvalidParameterError(
-                f"Unknown schedule {spec!r}; expected one of "
-                f"{sorted(SCHEDULE_ALIASES)} or a Schedule object."
-            )
-        spec = SCHEDULE_ALIASES[spec]
-    elif not isinstance(spec, Schedule):
-        raise InvalidParameterError(
-            f"schedule must be one of {sorted(SCHEDULE_ALIASES)} or a "
-            f"Schedule object, got {type(spec).__name__}: {spec!r}."
-        )
-    return clone(spec).validate()
+    return resolve(spec, SCHEDULE_ALIASES, Schedule, "schedule")
