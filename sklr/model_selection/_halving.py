@@ -1,7 +1,6 @@
 """Successive halving with epochs as the resource, continuing survivors instead of retraining."""
 
 import math
-import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklr.model_selection._results import (
     check_scorers,
     fill_failures,
     format_results,
+    refit_best,
 )
 from sklr.model_selection._stacking import (
     FoldStacks,
@@ -317,12 +317,6 @@ class HalvingEpochSearchCV(GridSearchCV):
         self.best_params_ = self.cv_results_["params"][self.best_index_]
 
         if self.refit:
-            self.best_estimator_ = clone(base).set_params(
-                **clone(self.best_params_, safe=False))
-            start = time.time()
-            self.best_estimator_.fit(X, y, **fit_params)
-            self.refit_time_ = time.time() - start
-            if hasattr(self.best_estimator_, "feature_names_in_"):
-                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+            refit_best(self, base, X, y, fit_params)
         self.scorer_ = scorers
         return self

@@ -1,6 +1,5 @@
 """Drop-in ``GridSearchCV`` / ``RandomizedSearchCV`` that train candidates together."""
 
-import time
 
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone, is_classifier
@@ -19,6 +18,7 @@ from sklr.model_selection._results import (
     check_scorers,
     fill_failures,
     format_results,
+    refit_best,
     select_best,
 )
 from sklr.model_selection._stacking import (
@@ -146,13 +146,7 @@ class _LockstepMixin:
         select_best(self, self.cv_results_, refit_metric)
 
         if self.refit:
-            self.best_estimator_ = clone(base).set_params(
-                **clone(self.best_params_, safe=False))
-            start = time.time()
-            self.best_estimator_.fit(X, y, **fit_params)
-            self.refit_time_ = time.time() - start
-            if hasattr(self.best_estimator_, "feature_names_in_"):
-                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+            refit_best(self, base, X, y, fit_params)
         self.scorer_ = scorers
         return self
 

@@ -6,12 +6,14 @@ helpers for it are private) with the keys, dtypes and ranking rules of
 """
 
 import numbers
+import time
 import warnings
 from collections import defaultdict
 
 import numpy as np
 from numpy.ma import MaskedArray
 from scipy.stats import rankdata
+from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 
@@ -180,3 +182,14 @@ def select_best(search, cv_results, refit_metric):
         search.best_score_ = cv_results[f"mean_test_{refit_metric}"][best]
     search.best_index_ = best
     search.best_params_ = cv_results["params"][best]
+
+
+def refit_best(search, base, X, y, fit_params):
+    """Fit ``best_estimator_`` on all the data, as scikit-learn's searches do."""
+    search.best_estimator_ = clone(base).set_params(
+        **clone(search.best_params_, safe=False))
+    start = time.time()
+    search.best_estimator_.fit(X, y, **fit_params)
+    search.refit_time_ = time.time() - start
+    if hasattr(search.best_estimator_, "feature_names_in_"):
+        search.feature_names_in_ = search.best_estimator_.feature_names_in_
