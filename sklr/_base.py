@@ -351,6 +351,11 @@ class BaseSKLR(BaseEstimator):
     def _raw_output(self, X):
         """The raw model output for ``X``, shape (n_samples, n_outputs)."""
         check_is_fitted(self, "_params")
+        raw, _ = self._model.forward(self._params, self._buffers, self._check_input(X))
+        return raw[0]
+
+    def _check_input(self, X):
+        """``X`` validated for prediction, in the training dtype (CSR if sparse)."""
         X = validate_data(
             self, X, reset=False,
             accept_sparse=["csr", "csc"] if self._supports_sparse else False,
@@ -359,11 +364,7 @@ class BaseSKLR(BaseEstimator):
         _check_magnitude(X, "X")
         if sp.issparse(X):
             X = X.tocsr()
-        params = self._params
-        if X.dtype != self._dtype:
-            X = X.astype(self._dtype)
-        raw, _ = self._model.forward(params, self._buffers, X)
-        return raw[0]
+        return X.astype(self._dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -244,3 +244,16 @@ def test_folds_train_on_rows_of_x_without_copying_it():
         tracemalloc.stop()
     # a copy of the training fold alone would be half of X, with the test fold all of it
     assert peak < 0.8 * X.nbytes
+
+
+def test_test_fold_with_a_class_unseen_in_training(digits):
+    # the stacked scoring cannot encode the unseen label and falls back to
+    # the estimator's own score, as GridSearchCV scores it
+    X, y = digits
+    y = y.copy()
+    y[-20:] = 10
+    estimator = LogisticClassifier(max_iter=5, random_state=0)
+    grid = {"learning_rate": [1e-2, 1e-1]}
+    lockstep = _fit_quietly(LockstepGridSearchCV(estimator, grid, cv=KFold(3)), X, y)
+    reference = _fit_quietly(GridSearchCV(estimator, grid, cv=KFold(3)), X, y)
+    assert_same_search(lockstep, reference)

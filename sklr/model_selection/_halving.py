@@ -26,7 +26,7 @@ from sklr.model_selection._stacking import (
 
 
 def _advance(job, X, y, sample_weight, keep, epochs, scorers, return_train_score,
-             error_score, last):
+             error_score, last, native_score):
     """One round of one (group, fold): train the survivors up to ``epochs`` and score them."""
     if job.epochs == 0:
         job.prepare(X, y, sample_weight)
@@ -35,7 +35,8 @@ def _advance(job, X, y, sample_weight, keep, epochs, scorers, return_train_score
     # schedules run over the whole budget, so a survivor's schedule is that of one long run
     job.train(epochs - job.epochs, horizon=job.max_iter, stopping=True)
     results = job.score(X, y, scorers, return_train_score=return_train_score,
-                        error_score=error_score, keep_ids=keep, final=last)
+                        error_score=error_score, keep_ids=keep, final=last,
+                        native_score=native_score)
     return job, results
 
 
@@ -288,7 +289,8 @@ class HalvingEpochSearchCV(GridSearchCV):
             jobs = [job for job in jobs if keep.intersection(job.ids)]
             outputs = parallel(
                 delayed(_advance)(job, X, y, sample_weight, keep, epochs, scorers,
-                                  self.return_train_score, self.error_score, last)
+                                  self.return_train_score, self.error_score, last,
+                                  self.scoring is None)
                 for job in jobs)
             jobs = [job for job, _ in outputs]
             round_results = [r for _, output in outputs for r in output]

@@ -131,7 +131,8 @@ class _LockstepMixin:
                             verbose=self.verbose)
         outputs = parallel(
             delayed(run_fold)(job, X, y, sample_weight, scorers,
-                              self.return_train_score, self.error_score)
+                              self.return_train_score, self.error_score,
+                              self.scoring is None)
             for job in jobs)
         results = [r for output in outputs for r in output]
         names = fill_failures(results, self.error_score, len(results))

@@ -243,21 +243,22 @@ class FoldStacks:
 
     # --------------------------------------------------------------- score
     def score(self, X, y, scorers, *, return_train_score, error_score,
-              keep_ids=None, final=True):
+              keep_ids=None, final=True, native_score=False):
         """Score every trained candidate (or only ``keep_ids``) on the fold.
 
         Returns a list of dicts, one per candidate, with ``id``, ``fold``,
         ``fit_time``, ``score_time``, ``test_scores`` and ``train_scores``
         (dicts by scorer name, or ``None`` after a failed fit), ``error``
         and ``curves``. ``final`` issues the warnings a finished ``fit``
-        issues (convergence, back-offs).
+        issues (convergence, back-offs). ``native_score`` (``scoring=None``)
+        computes the estimators' own ``score`` for a whole stack at once.
         """
         X_test, y_test = take(X, self.test_idx), take(y, self.test_idx)
         w_test = take(self.sample_weight, self.test_idx)
         if return_train_score:
             X_train, y_train = take(X, self.train_idx), take(y, self.train_idx)
             w_train = take(self.sample_weight, self.train_idx)
-        results = []
+        results, to_score = [], []
         located = {position: (entry, row) for entry in self.stacks
                    for row, position in enumerate(entry["positions"])}
         for position, candidate_id in enumerate(self.ids):
@@ -294,16 +295,60 @@ class FoldStacks:
             if self.prefix is not None:
                 name = self.candidates[position].steps[-1][0]
                 fitted = Pipeline(self.prefix.steps + [(name, estimator)])
+            to_score.append((result, position, fitted))
+        splits = [("test_scores", X_test, y_test, w_test)]
+        if return_train_score:
+            splits.append(("train_scores", X_train, y_train, w_train))
+        for key, X_eval, y_eval, w_eval in splits:
             start = time.perf_counter()
-            result["test_scores"] = _apply(scorers, fitted, X_test, y_test, w_test)
-            result["score_time"] = time.perf_counter() - start
-            if return_train_score:
-                result["train_scores"] = _apply(scorers, fitted, X_train, y_train,
-                                                w_train)
+            native = (self._native_scores(X_eval, y_eval, w_eval,
+                                          [position for _, position, _ in to_score])
+                      if native_score and to_score else None)
+            share = (time.perf_counter() - start) / max(len(to_score), 1)
+            for result, position, fitted in to_score:
+                start = time.perf_counter()
+                result[key] = ({"score": native[position]} if native is not None
+                               else _apply(scorers, fitted, X_eval, y_eval, w_eval))
+                if key == "test_scores":
+                    result["score_time"] = time.perf_counter() - start + share
         for result in results:
             if result["error"] is not None and error_score == "raise":
                 raise result["error"]
         return results
+
+    def _native_scores(self, X, y, sample_weight, positions):
+        """The estimators' ``score`` (accuracy or R^2) of the members at
+        ``positions``, from one forward pass per stack rather than one
+        ``predict`` and one metric call per candidate.
+
+        Returns ``None`` when the fold's labels cannot be encoded (a class
+        the training part never saw): the scorers then handle it.
+        """
+        lead = self.finals[positions[0]]
+        if self.prefix is not None:
+            X = self.prefix.transform(X)
+        X = lead._check_input(X)
+        try:
+            Y = lead._encode_targets(np.asarray(y), True, None, False, None,
+                                     validation=True)
+        except ValueError:
+            return None
+        weights = (np.ones(Y.shape[0]) if sample_weight is None
+                   else np.asarray(sample_weight, dtype=np.float64))
+        wanted = set(positions)
+        scores = {}
+        for entry in self.stacks:
+            rows = [(row, p) for row, p in enumerate(entry["positions"]) if p in wanted]
+            if not rows:
+                continue
+            members = [entry["stack"].member_params(row) for row, _ in rows]
+            params = [np.concatenate(arrays) for arrays in zip(*(m[0] for m in members))]
+            buffers = [np.concatenate(arrays)
+                       for arrays in zip(*(m[1] for m in members))]
+            raw, _ = entry["model"].forward(params, buffers, X)
+            values = lead._validation_score(raw, Y.astype(raw.dtype), weights)
+            scores.update((p, float(v)) for (_, p), v in zip(rows, values))
+        return scores
 
     @staticmethod
     def _warn(estimator, record, final):
@@ -331,9 +376,10 @@ def _apply(scorers, estimator, X, y, sample_weight):
     return dict(score) if isinstance(score, dict) else {"score": score}
 
 
-def run_fold(job, X, y, sample_weight, scorers, return_train_score, error_score):
+def run_fold(job, X, y, sample_weight, scorers, return_train_score, error_score,
+             native_score):
     """Prepare, train for ``max_iter`` and score one (group, fold): the lockstep unit."""
     job.prepare(X, y, sample_weight)
     job.train(job.max_iter, job.max_iter, stopping=True)
     return job.score(X, y, scorers, return_train_score=return_train_score,
-                     error_score=error_score)
+                     error_score=error_score, native_score=native_score)
