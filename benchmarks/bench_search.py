@@ -138,32 +138,25 @@ def main(quick, memory):
             digits_X, digits_y, target=0.4)
 
     budget = 9 if quick else 27
-    X_train, X_test, y_train, y_test = train_test_split(
-        digits_X, digits_y, test_size=0.25, random_state=0, stratify=digits_y)
     halving_mlp = MLPClassifier(hidden_layer_sizes=(64,), max_iter=budget,
                                 random_state=0)
     schedules_grid = {"learning_rate": mlp_grid["learning_rate"],
                       "schedule": ["constant", "cosine", "onecycle"]}
-    halving, grid_search, _ = compare(
-        f"HalvingEpochSearchCV vs GridSearchCV(n_jobs={N_JOBS}), MLPClassifier(64,), "
-        f"digits, 9 learning rates x 3 schedules x {CV} folds, {budget} epochs",
-        HalvingEpochSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
-        GridSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
-        X_train, y_train, target=0.2)
-    report_held_out(halving, grid_search, X_test, y_test)
-
     # on small data fixed costs (preparing and scoring candidates) dominate;
-    # the same search on larger data shows what resuming saves in training
-    X_train, X_test, y_train, y_test = train_test_split(
-        Xs, ys, test_size=0.25, random_state=0, stratify=ys)
-    halving, grid_search, _ = compare(
-        f"HalvingEpochSearchCV vs GridSearchCV(n_jobs={N_JOBS}), MLPClassifier(64,), "
-        f"make_classification({n_synthetic}, 20), 9 learning rates x 3 schedules "
-        f"x {CV} folds, {budget} epochs",
-        HalvingEpochSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
-        GridSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
-        X_train, y_train, target=0.2)
-    report_held_out(halving, grid_search, X_test, y_test)
+    # larger data shows what resuming saves in training
+    for data_name, X, y in (
+            ("digits", digits_X, digits_y),
+            (f"make_classification({n_synthetic}, 20)", Xs, ys)):
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, random_state=0, stratify=y)
+        halving, grid_search, _ = compare(
+            f"HalvingEpochSearchCV vs GridSearchCV(n_jobs={N_JOBS}), "
+            f"MLPClassifier(64,), {data_name}, 9 learning rates x 3 schedules "
+            f"x {CV} folds, {budget} epochs",
+            HalvingEpochSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
+            GridSearchCV(halving_mlp, schedules_grid, cv=CV, n_jobs=N_JOBS),
+            X_train, y_train, target=0.2)
+        report_held_out(halving, grid_search, X_test, y_test)
 
 
 def report_held_out(halving, grid_search, X_test, y_test):
