@@ -33,7 +33,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
 ]
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
 html_static_path = []
 html_theme = "alabaster"
@@ -87,3 +87,32 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "within_subsection_order": "FileNameSortKey",
 }
+
+
+# ------------------------------------------------------- tables of names
+def _write_name_tables():
+    """Write the user guide's tables of optimizer and schedule names from the
+    registries, the single list of names (included from ``_generated/``)."""
+    from pathlib import Path
+
+    from sklr.optimizers import OPTIMIZER_ALIASES
+    from sklr.schedules import SCHEDULE_ALIASES
+
+    folder = Path(__file__).parent / "_generated"
+    folder.mkdir(exist_ok=True)
+    for filename, registry, column in (
+            ("optimizer_names.rst", OPTIMIZER_ALIASES, "what it does"),
+            ("schedule_names.rst", SCHEDULE_ALIASES, "multiplier")):
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 20 35 45", "",
+                 "   * - name", "     - object", f"     - {column}"]
+        for name, obj in registry.items():
+            cls = type(obj)
+            text = repr(obj)
+            shown = (f":class:`~{cls.__module__}.{cls.__name__}`"
+                     if text == f"{cls.__name__}()" else f"``{text}``")
+            lines += [f'   * - ``"{name}"``', f"     - {shown}",
+                      f"     - {registry.summary(name)}"]
+        (folder / filename).write_text("\n".join(lines) + "\n")
+
+
+_write_name_tables()

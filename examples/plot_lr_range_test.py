@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklr import MLPClassifier
 from sklr.diagnostics import diagnose
-from sklr.inspection import LossCurveDisplay
+from sklr.inspection import LossCurveDisplay, LRRangeDisplay
 from sklr.lr_finder import lr_range_test
 
 X, y = load_digits(return_X_y=True)
@@ -56,7 +56,7 @@ result = lr_range_test(make_model(), X_train, y_train)
 suggested = result.suggested_learning_rate
 print(f"{len(result.learning_rates)} steps, from {result.learning_rates[0]:.1e} "
       f"to {result.learning_rates[-1]:.2g}; suggested learning rate {suggested:.3g}")
-result.plot()
+LRRangeDisplay.from_result(result)
 
 # %%
 # Too small, suggested, too large

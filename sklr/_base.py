@@ -1,11 +1,11 @@
 """What every sklr estimator shares: parameters, validation, ``fit`` and ``partial_fit``.
 
 An estimator only chooses a model (:mod:`sklr._models`), a loss and a link;
-training is the engine's (:mod:`sklr._engine`). The pieces a search needs to
-train many estimators in one stack are methods here: ``_prepare`` turns the
-hyperparameters and data into a :class:`~sklr._engine.TrainingData`, a model,
-a loss and one :class:`~sklr._engine.MemberConfig`; ``_set_fitted`` turns a
-trained member back into fitted attributes.
+training is the engine's (:mod:`sklr._engine`). The seam between the two is
+the :class:`~sklr._engine.TrainingPlan`: ``_plan`` turns the hyperparameters
+and data into one (``fit``, the searches and the LR range test all build
+theirs through it), the engine trains a stack of plans, and ``_set_fitted``
+turns a trained member back into fitted attributes.
 """
 
 import warnings
@@ -27,16 +27,11 @@ from sklr._compat import (
     validate_data,
     validate_params,
 )
-from sklr._engine import MemberConfig, Stack, TrainingData
+from sklr._engine import MemberConfig, Stack, TrainingData, TrainingPlan
+from sklr._sweep import auto_learning_rate
 from sklr.exceptions import DivergenceError, DivergenceWarning
-from sklr.optimizers import Optimizer, resolve_optimizer
-from sklr.schedules import Schedule, resolve_schedule
-
-OPTIMIZER_NAMES = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"}
-SCHEDULE_NAMES = {
-    "constant", "step", "exponential", "invscaling", "cosine", "warmup_cosine",
-    "onecycle", "cyclic", "plateau",
-}
+from sklr.optimizers import OPTIMIZER_ALIASES, Optimizer, resolve_optimizer
+from sklr.schedules import SCHEDULE_ALIASES, Schedule, resolve_schedule
 
 
 def _check_magnitude(values, name, dtype=None):
@@ -64,10 +59,10 @@ class BaseSKLR(BaseEstimator):
     """Base class of the sklr estimators; not for direct use."""
 
     _parameter_constraints = {
-        "optimizer": [StrOptions(OPTIMIZER_NAMES), Optimizer],
+        "optimizer": [OPTIMIZER_ALIASES.constraint(), Optimizer],
         "learning_rate": [Interval(Real, 0, None, closed="neither"),
                           StrOptions({"auto"})],
-        "schedule": [StrOptions(SCHEDULE_NAMES), Schedule],
+        "schedule": [SCHEDULE_ALIASES.constraint(), Schedule],
         "batch_size": [Interval(Integral, 1, None, closed="left"),
                        StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -154,19 +149,16 @@ class BaseSKLR(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, validation, continuing, n_epochs, classes,
              incremental=False):
-        problem = self._prepare(X, y, sample_weight, validation, continuing, classes,
-                                incremental)
-        data, model, loss, member, dtype = problem
-        stack = Stack(
-            model, loss, [member], dtype, seed=self._shuffle_seed,
-            batch_size=self.batch_size, shuffle=self.shuffle,
-        )
+        plan = self._plan(X, y, sample_weight, validation=validation,
+                          continuing=continuing, classes=classes,
+                          incremental=incremental)
+        stack = Stack.from_plans([plan])
         if continuing:
             stack.resume(0, self._record, self._schedule_state, self._epoch)
-        stack.train(data, n_epochs, horizon=self.max_iter,
+        stack.train(plan.data, n_epochs, horizon=self.max_iter,
                     stopping=not incremental, verbose=self.verbose)
         stack.finalize()
-        self._set_fitted(stack, 0, model, dtype)
+        self._set_fitted(stack, 0, plan)
         self._warn_about(stack.records[0], incremental)
         return self
 
@@ -197,15 +189,34 @@ class BaseSKLR(BaseEstimator):
                 stacklevel=5,
             )
 
-    def _prepare(self, X, y, sample_weight, validation, continuing, classes=None,
-                 incremental=False, rows=None):
-        """Validate everything and build what the engine needs for this estimator.
+    def _plan(self, X, y, sample_weight=None, *, validation=(None, None, None),
+              continuing=False, classes=None, incremental=False, rows=None):
+        """Validate everything and build the engine's plan for this estimator.
 
-        With ``rows`` (a search's training fold), the estimator is prepared
-        as if fitted on ``X[rows], y[rows]``, but the engine gathers those
-        rows from ``X`` a minibatch at a time instead of copying them.
+        Sets what a fit learns from the data before training (``classes_``,
+        ``n_features_in_``, the target's moments); ``fit``, the searches and
+        the LR range test all go through here.
 
-        Returns ``(data, model, loss, member_config, dtype)``.
+        Parameters
+        ----------
+        X, y, sample_weight
+            The training data, as passed to ``fit``.
+        validation : tuple
+            ``(X_val, y_val, sample_weight_val)``, all None without.
+        continuing : bool
+            Continue the fitted model (``warm_start`` or ``partial_fit``).
+        classes : array-like or None
+            All labels, for the first ``partial_fit``.
+        incremental : bool
+            One epoch of ``partial_fit``: no validation split, no stopping.
+        rows : ndarray of int or None
+            A search's training fold: plan as if fitted on ``X[rows],
+            y[rows]``, but let the engine gather those rows from ``X`` a
+            minibatch at a time instead of copying them.
+
+        Returns
+        -------
+        plan : TrainingPlan
         """
         validate_params(self)
         self._check_extra_params()
@@ -254,18 +265,14 @@ class BaseSKLR(BaseEstimator):
                 X, rows, Y, y, sample_weight, random_state)
 
         learning_rate = self.learning_rate
-        if learning_rate == "auto":
-            if continuing:
-                # keep the rate the first fit chose: the test starts from fresh
-                # weights, and partial_fit chunks are too small for it
-                learning_rate = self._record.learning_rate / self._record.lr_factor
-            else:
-                from sklr.lr_finder import auto_learning_rate
-
-                learning_rate = auto_learning_rate(self, X, Y, sample_weight, rows)
+        if learning_rate == "auto" and continuing:
+            # keep the rate the first fit chose: the test starts from fresh
+            # weights, and partial_fit chunks are too small for it
+            learning_rate = self._record.learning_rate / self._record.lr_factor
         alpha_l2, alpha_l1 = self._penalty_strengths()
+        seed = random_state.randint(np.iinfo(np.int32).max)
         member = MemberConfig(
-            learning_rate=float(learning_rate),
+            learning_rate=1.0 if learning_rate == "auto" else float(learning_rate),
             optimizer=optimizer,
             schedule=schedule,
             random_state=random_state,
@@ -276,17 +283,19 @@ class BaseSKLR(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             on_divergence=self.on_divergence,
         )
-        self._shuffle_seed = random_state.randint(np.iinfo(np.int32).max)
         data = TrainingData(
             X=X, Y=Y.astype(dtype, copy=False), sample_weight=sample_weight,
             rows=rows, X_val=X_val,
             Y_val=None if Y_val is None else Y_val.astype(dtype, copy=False),
             sample_weight_val=sample_weight_val, scorer=self._validation_score,
         )
-        n_outputs = Y.shape[1]
-        model = (self._model if continuing
-                 else self._make_model(X.shape[1], n_outputs))
-        return data, model, self._make_loss(), member, dtype
+        model = self._model if continuing else self._make_model(X.shape[1], Y.shape[1])
+        plan = TrainingPlan(data=data, model=model, loss=self._make_loss(),
+                            member=member, dtype=dtype, seed=seed,
+                            batch_size=self.batch_size, shuffle=self.shuffle)
+        if learning_rate == "auto":
+            member.learning_rate = auto_learning_rate(plan)
+        return plan
 
     def _split(self, X, rows, Y, y, sample_weight, random_state):
         """Hold out ``validation_fraction`` of the samples, stratified for classifiers.
@@ -319,16 +328,16 @@ class BaseSKLR(BaseEstimator):
     def _same_structure(self, optimizer):
         return optimizer.structure_key() == self.optimizer_.structure_key()
 
-    def _set_fitted(self, stack, member, model, dtype):
-        """Copy a trained member of ``stack`` into this estimator's fitted attributes."""
+    def _set_fitted(self, stack, member, plan):
+        """Copy a trained member of ``stack``, planned by ``plan``, into fitted attributes."""
         record = stack.records[member]
         config = stack.members[member]
-        self._model = model
+        self._model = plan.model
         self._record = record
         self._params, self._buffers = record.params, record.buffers
         self._schedule_state = stack.schedule_states[member]
         self._epoch = stack.epoch
-        self._dtype = dtype
+        self._dtype = plan.dtype
         self.optimizer_ = config.optimizer
         self.schedule_ = config.schedule
         self.n_iter_ = record.n_iter

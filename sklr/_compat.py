@@ -30,6 +30,16 @@ def validate_params(obj):
     )
 
 
+def search_parameter_constraints():
+    """A copy of ``GridSearchCV``'s parameter constraints (a private attribute).
+
+    Searches that take GridSearchCV's arguments validate them with these.
+    """
+    from sklearn.model_selection import GridSearchCV
+
+    return dict(GridSearchCV._parameter_constraints)
+
+
 def check_sample_weight(sample_weight, X, dtype=None):
     """scikit-learn's private sample-weight validator (non-negative, right length)."""
     from sklearn.utils.validation import _check_sample_weight

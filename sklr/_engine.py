@@ -8,8 +8,11 @@ stack. All models of a stack share the data, the minibatch order, the model
 structure and the optimizer type; everything numeric may differ.
 
 Reading order: :class:`MemberConfig` (what one model asks for),
-:class:`MemberRecord` (what happened to it), :class:`Stack` (the loop:
-``train`` -> ``_run_epoch`` -> ``_step``, then ``_end_epoch``).
+:class:`MemberRecord` (what happened to it), :class:`TrainingPlan` (what an
+estimator hands the engine: data, model, loss, one member and how to draw
+minibatches), :class:`StackState` (the arrays that follow the members),
+:class:`Stack` (the loop: ``train`` -> ``_run_epoch`` -> ``_step``, then
+``_end_epoch``).
 """
 
 import copy
@@ -92,6 +95,49 @@ class TrainingData:
     @property
     def has_validation(self):
         return self.X_val is not None
+
+
+@dataclass
+class TrainingPlan:
+    """Everything the engine needs to train one estimator: the estimator-engine seam.
+
+    Estimators build plans (``estimator._plan(...)``); a plain ``fit``
+    trains one as a stack of one, and the searches and the LR range test
+    stack the plans of many (:meth:`Stack.from_plans`).
+
+    Attributes
+    ----------
+    data : TrainingData
+        Validated data in the model's target encoding.
+    model : LinearModel or MLPModel
+        The structure (parameters, forward and backward passes).
+    loss : callable
+        The loss of the raw output, link included.
+    member : MemberConfig
+        This model's per-member settings.
+    dtype : numpy dtype
+        The training dtype.
+    seed : int
+        Seed of the minibatch order and dropout masks.
+    batch_size : int or "auto"
+        Minibatch size.
+    shuffle : bool
+        Reshuffle the samples every epoch.
+    """
+
+    data: TrainingData
+    model: object
+    loss: object
+    member: MemberConfig
+    dtype: np.dtype
+    seed: int
+    batch_size: int | str = "auto"
+    shuffle: bool = True
+
+
+def batch_size_for(batch_size, n_samples):
+    """The minibatch size the loop uses for ``batch_size`` on ``n_samples``."""
+    return min(200, n_samples) if batch_size == "auto" else min(batch_size, n_samples)
 
 
 def _rows_view(values, n_dims):
@@ -177,8 +223,52 @@ class _MinibatchGatherer:
         return Xb, Yb, wb, batch_weight
 
 
+@dataclass
+class StackState:
+    """The arrays that follow the members of a stack, each with a leading member axis.
+
+    Parameters, buffers (batch-norm statistics), optimizer state and the
+    update counts ``t``. The loop reads and writes them in place; these
+    methods move whole members between states: a stack's live state, its
+    last good snapshot, the best weights and a finished member's record.
+    """
+
+    params: list
+    buffers: list
+    opt_state: list
+    t: np.ndarray
+
+    def take(self, rows):
+        """A new state holding copies of ``rows`` (indices or a boolean mask)."""
+        rows = np.asarray(rows)
+        return StackState(
+            [p[rows] for p in self.params],
+            [b[rows] for b in self.buffers],
+            [{k: v[rows] for k, v in s.items()} for s in self.opt_state],
+            self.t[rows],
+        )
+
+    def copy(self):
+        """A copy of every array."""
+        return self.take(np.arange(len(self.t)))
+
+    def put(self, rows, source, source_rows=None):
+        """Overwrite ``rows`` in place with ``source``'s ``source_rows`` (default ``rows``)."""
+        source_rows = rows if source_rows is None else source_rows
+        for current, saved in zip(self.params, source.params):
+            current[rows] = saved[source_rows]
+        for current, saved in zip(self.buffers, source.buffers):
+            current[rows] = saved[source_rows]
+        for state, saved in zip(self.opt_state, source.opt_state):
+            for key in state:
+                state[key][rows] = saved[key][source_rows]
+        self.t[rows] = source.t[source_rows]
+
+
 class Stack:
     """A stack of models trained together by one loop.
+
+    Build one from :class:`TrainingPlan` objects with :meth:`from_plans`.
 
     Parameters
     ----------
@@ -200,7 +290,7 @@ class Stack:
 
     # per-model arrays that follow the rows of the stack
     _row_vectors = ("_rows", "_base_lr", "_lr_factor", "_alpha_l2", "_alpha_l1",
-                    "_clip_norm", "_t", "_reference_loss", "_loss_limit")
+                    "_clip_norm", "_reference_loss", "_loss_limit")
 
     def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
                  shuffle=True):
@@ -215,14 +305,16 @@ class Stack:
         self._rng = np.random.default_rng(seed)
 
         optimizers = [m.optimizer for m in members]
-        self.optimizer = optimizers[0]
-        self._hyper = self.optimizer.hyperparameters(optimizers, self.dtype)
+        # steps with a stand-in that refuses per-member numbers read from self
+        self.optimizer, self._hyper = optimizers[0].stacked(optimizers, self.dtype)
         self.schedule_states = [m.schedule.init_state() for m in members]
 
-        self.params, self.buffers = model.init_params(
+        params, buffers = model.init_params(
             [m.random_state for m in members], self.dtype
         )
-        self.opt_state = [self.optimizer.init_state(p) for p in self.params]
+        self.state = StackState(
+            params, buffers, [self.optimizer.init_state(p) for p in params],
+            np.zeros(len(members), dtype=np.int64))
         self._best_params = None
 
         def vector(name, default=None):
@@ -237,12 +329,34 @@ class Stack:
         self._alpha_l2 = vector("alpha_l2")
         self._alpha_l1 = vector("alpha_l1")
         self._clip_norm = vector("clip_norm", np.inf)
-        self._t = np.zeros(len(members), dtype=np.int64)
         self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
         self._loss_limit = np.full(len(members), np.nan, dtype=self.dtype)
         self._pack()
         self._rows_changed()
-        self._take_snapshot()
+        self._snapshot = self.state.copy()
+
+    @classmethod
+    def from_plans(cls, plans):
+        """A stack of the members of ``plans``, which must share everything else.
+
+        Parameters
+        ----------
+        plans : list of TrainingPlan
+            One plan per member; the first one's data, model, loss, dtype,
+            seed, batch size and shuffling serve the whole stack.
+
+        Returns
+        -------
+        stack : Stack
+        """
+        lead = plans[0]
+        for plan in plans[1:]:
+            if (plan.model.structure_key() != lead.model.structure_key()
+                    or plan.dtype != lead.dtype):
+                raise ValueError("Plans stacked together must share the model "
+                                 "structure and the dtype.")
+        return cls(lead.model, lead.loss, [plan.member for plan in plans], lead.dtype,
+                   seed=lead.seed, batch_size=lead.batch_size, shuffle=lead.shuffle)
 
     # ------------------------------------------------------------------ state
     @property
@@ -250,27 +364,24 @@ class Stack:
         """Number of models still training."""
         return len(self._rows)
 
+    def _row(self, member):
+        return int(np.flatnonzero(self._rows == member)[0])
+
     def member_params(self, member):
         """Parameters and buffers of one member, each with a leading axis of 1."""
         record = self.records[member]
         if record.params is not None:
             return record.params, record.buffers
-        row = int(np.flatnonzero(self._rows == member)[0])
-        return ([p[row:row + 1].copy() for p in self.params],
-                [b[row:row + 1].copy() for b in self.buffers])
+        part = self.state.take([self._row(member)])
+        return part.params, part.buffers
 
     def resume(self, member, record, schedule_state, epoch):
         """Continue ``member`` from a finished record: weights, optimizer state,
         schedule position and history (``warm_start`` and ``partial_fit``)."""
-        row = int(np.flatnonzero(self._rows == member)[0])
-        for current, saved in zip(self.params, record.params):
-            current[row] = saved[0]
-        for current, saved in zip(self.buffers, record.buffers):
-            current[row] = saved[0]
-        for state, saved in zip(self.opt_state, record.opt_state):
-            for key in state:
-                state[key][row] = saved[key][0]
-        self._t[row] = record.t
+        row = self._row(member)
+        saved = StackState(record.params, record.buffers, record.opt_state,
+                           np.array([record.t]))
+        self.state.put(row, saved, 0)
         self._lr_factor[row] = record.lr_factor
         self.records[member] = dataclasses.replace(
             record, status="training", no_improvement=0, params=None,
@@ -284,7 +395,7 @@ class Stack:
         )
         self.schedule_states[member] = copy.deepcopy(schedule_state)
         self.epoch = epoch
-        self._take_snapshot()
+        self._snapshot = self.state.copy()
 
     def select(self, members):
         """Keep training only ``members`` (ids); the others are finished as they are."""
@@ -294,22 +405,21 @@ class Stack:
         self._take_rows(keep)
 
     def _store(self, row, params=None):
+        """Save the state of ``row`` in its record (with ``params`` for the weights)."""
         member = self._rows[row]
         record = self.records[member]
-        source = params if params is not None else self.params
-        record.params = [p[row:row + 1].copy() for p in source]
-        record.buffers = [b[row:row + 1].copy() for b in self.buffers]
-        record.opt_state = [{k: v[row:row + 1].copy() for k, v in s.items()}
-                            for s in self.opt_state]
-        record.t = int(self._t[row])
+        part = self.state.take([row])
+        record.params = ([p[row:row + 1].copy() for p in params]
+                         if params is not None else part.params)
+        record.buffers, record.opt_state = part.buffers, part.opt_state
+        record.t = int(part.t[0])
         record.lr_factor = float(self._lr_factor[row])
         record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
 
     def _take_rows(self, keep):
         """Drop the rows of finished models from every stacked array."""
-        self.params = [p[keep] for p in self.params]
-        self.buffers = [b[keep] for b in self.buffers]
-        self.opt_state = [{k: v[keep] for k, v in s.items()} for s in self.opt_state]
+        self.state = self.state.take(keep)
+        self._snapshot = self._snapshot.take(keep)
         self._pack()
         self._hyper = {k: v[keep] for k, v in self._hyper.items()}
         for name in self._row_vectors:
@@ -321,13 +431,6 @@ class Stack:
         if epoch is not None:
             for key in epoch:
                 epoch[key] = epoch[key][keep]
-        self._snapshot = {
-            "params": [a[keep] for a in self._snapshot["params"]],
-            "buffers": [a[keep] for a in self._snapshot["buffers"]],
-            "opt_state": [{k: v[keep] for k, v in s.items()}
-                          for s in self._snapshot["opt_state"]],
-            "t": self._snapshot["t"][keep],
-        }
 
     def __getstate__(self):
         # pickling copies every array apart, so the packed blocks and the views
@@ -346,41 +449,44 @@ class Stack:
     def _pack(self):
         """Lay the parameters, their optimizer state and gradients out in one block each.
 
-        Each block has shape ``(n_models, n_values)``; ``self.params``,
-        ``self.opt_state`` and the gradients are views into it, one per
-        parameter array. The optimizer then updates the whole stack in one
-        call: called per array, the small bias arrays cost as much numpy call
-        overhead as the weight matrices. Optimizer state not shaped like the
-        parameters (a custom optimizer's) stays per array.
+        Each block has shape ``(n_models, n_values)``; the state's
+        parameters, optimizer state and the gradients are views into it, one
+        per parameter array. The optimizer then updates the whole stack in
+        one call: called per array, the small bias arrays cost as much numpy
+        call overhead as the weight matrices. Optimizer state not shaped
+        like the parameters (a custom optimizer's) stays per array.
         """
-        n_models = len(self.params[0])
-        self._flat_params, self.params = _pack_arrays(self.params, n_models)
+        state = self.state
+        n_models = len(state.t)
+        self._flat_params, state.params = _pack_arrays(state.params, n_models)
         self._flat_grad, self._grad_views = _pack_arrays(
-            [np.empty_like(p) for p in self.params], n_models)
-        keys = set(self.opt_state[0])
-        if all(set(state) == keys and all(v.shape == p.shape for v in state.values())
-               for state, p in zip(self.opt_state, self.params)):
+            [np.empty_like(p) for p in state.params], n_models)
+        keys = set(state.opt_state[0])
+        if all(set(s) == keys and all(v.shape == p.shape for v in s.values())
+               for s, p in zip(state.opt_state, state.params)):
             self._flat_state = {}
-            views = [{} for _ in self.params]
+            views = [{} for _ in state.params]
             for key in keys:
-                flat, arrays = _pack_arrays([s[key] for s in self.opt_state], n_models)
+                flat, arrays = _pack_arrays([s[key] for s in state.opt_state],
+                                            n_models)
                 self._flat_state[key] = flat
                 for view, array in zip(views, arrays):
                     view[key] = array
-            self.opt_state = views
+            state.opt_state = views
         else:
             self._flat_state = None
 
     def _rows_changed(self):
         """Recompute what the hot loop reads per step but only changes with the rows."""
         n_models = len(self._rows)
+        params = self.state.params
         # alpha_l2 over the penalized columns of the parameter block, 0 elsewhere:
         # the L2 gradient of the whole stack is then one product
         self._l2_strength = None
         if self._alpha_l2.any():
             self._l2_strength = _pack_arrays(
                 [np.broadcast_to(_rows_view(self._alpha_l2 * penalized, p.ndim), p.shape)
-                 for penalized, p in zip(self.model.penalized, self.params)],
+                 for penalized, p in zip(self.model.penalized, params)],
                 n_models)[0]
         self._has_l1 = bool(self._alpha_l1.any())
         self._has_clip = bool(np.isfinite(self._clip_norm).any())
@@ -393,16 +499,7 @@ class Stack:
             n_dims: (_rows_view(self._lr_now, n_dims),
                      {k: _rows_view(v, n_dims) for k, v in self._hyper.items()},
                      _rows_view(self._t_now, n_dims))
-            for n_dims in {2, *(p.ndim for p in self.params)}
-        }
-
-    def _take_snapshot(self):
-        """Remember the current state as the last good one (divergence restores it)."""
-        self._snapshot = {
-            "params": [p.copy() for p in self.params],
-            "buffers": [b.copy() for b in self.buffers],
-            "opt_state": [{k: v.copy() for k, v in s.items()} for s in self.opt_state],
-            "t": self._t.copy(),
+            for n_dims in {2, *(p.ndim for p in params)}
         }
 
     def _finish(self, rows, status):
@@ -410,22 +507,23 @@ class Stack:
         if len(rows) == 0:
             return
         for row in rows:
-            member = self._rows[row]
-            record = self.records[member]
-            record.status = status
-            use_best = (self._best_params is not None
-                        and np.isfinite(record.best_validation_score))
-            self._store(row, self._best_params if use_best else None)
+            self.records[self._rows[row]].status = status
+            self._store(row, self._best_for(row))
         keep = np.ones(len(self._rows), dtype=bool)
         keep[rows] = False
         self._take_rows(keep)
 
+    def _best_for(self, row):
+        """The best weights kept for ``row``, if validation chose any."""
+        if self._best_params is not None and np.isfinite(
+                self.records[self._rows[row]].best_validation_score):
+            return self._best_params
+        return None
+
     def finalize(self):
         """Store the state of members still training, e.g. at ``max_iter``."""
         for row in range(len(self._rows)):
-            use_best = (self._best_params is not None and np.isfinite(
-                self.records[self._rows[row]].best_validation_score))
-            self._store(row, self._best_params if use_best else None)
+            self._store(row, self._best_for(row))
 
     # ------------------------------------------------------------------ loop
     def train(self, data, n_epochs, horizon, stopping=True, verbose=0, on_step=None):
@@ -451,7 +549,7 @@ class Stack:
         if sp.issparse(X) and X.format != "csr":
             X = X.tocsr()
         if data.has_validation and self._best_params is None:
-            self._best_params = [p.copy() for p in self.params]
+            self._best_params = [p.copy() for p in self.state.params]
         for _ in range(n_epochs):
             if self.n_active == 0:
                 break
@@ -463,8 +561,7 @@ class Stack:
                             time.perf_counter() - start)
 
     def _batches(self, n_samples):
-        batch_size = (min(200, n_samples) if self.batch_size == "auto"
-                      else min(self.batch_size, n_samples))
+        batch_size = batch_size_for(self.batch_size, n_samples)
         order = (self._rng.permutation(n_samples) if self.shuffle
                  else np.arange(n_samples))
         return [order[start:start + batch_size]
@@ -510,7 +607,7 @@ class Stack:
             return None
         # an overflow in the epoch's last update shows only in the parameters
         finite = np.ones(len(self._rows), dtype=bool)
-        for param in self.params:
+        for param in self.state.params:
             finite &= np.isfinite(param.reshape(len(self._rows), -1)).all(axis=1)
         if not finite.all():
             self._handle_divergence(np.flatnonzero(~finite))
@@ -520,9 +617,9 @@ class Stack:
 
     def _step(self, Xb, Yb, wb, step):
         """One update of every model on a minibatch; returns the batch losses."""
-        model = self.model
+        model, state = self.model, self.state
         while True:
-            raw, cache = model.forward(self.params, self.buffers, Xb, training=True,
+            raw, cache = model.forward(state.params, state.buffers, Xb, training=True,
                                        rng=self._rng)
             loss, grad_raw = self.loss(raw, Yb, wb)
             if self._reference_missing:
@@ -535,26 +632,28 @@ class Stack:
             self._handle_divergence(np.flatnonzero(~within))
             if self.n_active == 0:
                 return None
+            state = self.state
         if step == 0:
             # the loss just checked belongs to these weights: they are good
-            self._take_snapshot()
-        for view, grad in zip(self._grad_views, model.backward(self.params, cache,
+            self._snapshot = state.copy()
+        for view, grad in zip(self._grad_views, model.backward(state.params, cache,
                                                                grad_raw)):
             np.copyto(view, grad)
         self._regularize()
-        self._t += 1
+        state.t += 1
         lr = self._lr_now
         np.copyto(lr, self._epoch["lr_table"][:, step])
-        np.copyto(self._t_now, self._t)
+        np.copyto(self._t_now, state.t)
         if self._flat_state is not None:
             lr_view, hyper_views, t_view = self._step_views[2]
             self.optimizer.step(self._flat_params, self._flat_grad, self._flat_state,
                                 lr_view, hyper_views, t_view)
         else:
-            for param, grad, state in zip(self.params, self._grad_views,
-                                          self.opt_state):
+            for param, grad, opt_state in zip(state.params, self._grad_views,
+                                              state.opt_state):
                 lr_view, hyper_views, t_view = self._step_views[param.ndim]
-                self.optimizer.step(param, grad, state, lr_view, hyper_views, t_view)
+                self.optimizer.step(param, grad, opt_state, lr_view, hyper_views,
+                                    t_view)
         if self._has_l1:
             self._proximal_l1(lr)
         return loss
@@ -581,7 +680,7 @@ class Stack:
     def _proximal_l1(self, lr):
         """Soft-threshold penalized weights: exact zeros for the L1 penalty."""
         threshold = lr * self._alpha_l1
-        for penalized, param in zip(self.model.penalized, self.params):
+        for penalized, param in zip(self.model.penalized, self.state.params):
             if penalized:
                 shrink = _rows_view(threshold, param.ndim)
                 magnitude = np.abs(param) - shrink
@@ -591,14 +690,7 @@ class Stack:
     def _handle_divergence(self, rows):
         """Restore diverged models to the epoch start and back off, stop or fail."""
         epoch = self._epoch
-        snapshot = self._snapshot
-        for name in ("params", "buffers"):
-            for current, saved in zip(getattr(self, name), snapshot[name]):
-                current[rows] = saved[rows]
-        for state, saved in zip(self.opt_state, snapshot["opt_state"]):
-            for key in state:
-                state[key][rows] = saved[key][rows]
-        self._t[rows] = snapshot["t"][rows]
+        self.state.put(rows, self._snapshot)
         epoch["loss_sum"][rows] = 0.0
         epoch["weight_sum"][rows] = 0.0
 
@@ -630,7 +722,8 @@ class Stack:
         with np.errstate(invalid="ignore", divide="ignore"):
             train_loss = epoch["loss_sum"] / epoch["weight_sum"] + penalty
         if data.has_validation:
-            raw, _ = self.model.forward(self.params, self.buffers, data.X_val)
+            raw, _ = self.model.forward(self.state.params, self.state.buffers,
+                                        data.X_val)
             w_val = data.sample_weight_val / data.sample_weight_val.sum()
             with np.errstate(over="ignore", invalid="ignore"):
                 val_loss = self.loss(raw, data.Y_val, w_val, gradient=False)[0]
@@ -643,7 +736,7 @@ class Stack:
             record = self.records[member]
             config = self.members[member]
             record.n_iter += 1
-            record.t = int(self._t[row])
+            record.t = int(self.state.t[row])
             record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
             record.learning_rate_curve.append(float(epoch["lr_table"][row, -1]))
             loss = float(train_loss[row])
@@ -679,13 +772,13 @@ class Stack:
             if verbose:
                 self._print_epoch(member, record, seconds)
         if improved_rows:
-            for best, param in zip(self._best_params, self.params):
+            for best, param in zip(self._best_params, self.state.params):
                 best[improved_rows] = param[improved_rows]
         self._finish(converged_rows, "converged")
 
     def _penalty(self):
         penalty = np.zeros(len(self._rows), dtype=np.float64)
-        for penalized, param in zip(self.model.penalized, self.params):
+        for penalized, param in zip(self.model.penalized, self.state.params):
             if penalized:
                 flat = param.reshape(len(self._rows), -1)
                 with np.errstate(over="ignore", invalid="ignore"):

@@ -1,5 +1,6 @@
 """Linear models trained by sklr's engine: :class:`LinearRegressor`, :class:`LogisticClassifier`."""
 
+import textwrap
 from numbers import Real
 
 import numpy as np
@@ -8,6 +9,8 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklr._base import ClassifierBase, RegressorBase
 from sklr._compat import Interval, StrOptions
 from sklr._models import LinearModel
+from sklr.optimizers import OPTIMIZER_ALIASES
+from sklr.schedules import SCHEDULE_ALIASES
 
 _LINEAR_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
@@ -17,16 +20,13 @@ _LINEAR_CONSTRAINTS = {
 
 _SHARED_DOC = """
     optimizer : str or Optimizer, default="adam"
-        ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
-        ``"adam"``, ``"adamw"``, or an object from :mod:`sklr.optimizers`
+        {optimizer_names}, or an object from :mod:`sklr.optimizers`
         (its parameters are tunable as ``optimizer__<name>``).
     learning_rate : float or "auto", default={lr}
         Base step size; the schedule multiplies it. ``"auto"`` runs the LR
         range test on the training data inside ``fit``.
     schedule : str or Schedule, default="constant"
-        ``"constant"``, ``"step"``, ``"exponential"``, ``"invscaling"``,
-        ``"cosine"``, ``"warmup_cosine"``, ``"onecycle"``, ``"cyclic"``,
-        ``"plateau"``, or an object from :mod:`sklr.schedules`.
+        {schedule_names}, or an object from :mod:`sklr.schedules`.
     batch_size : int or "auto", default="auto"
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=200
@@ -57,6 +57,19 @@ _SHARED_DOC = """
         Continue from the previous fit (weights, optimizer state, schedule).
     verbose : int, default=0
         Print one line per epoch when > 0."""
+
+
+
+def shared_doc(learning_rate):
+    """The docstring of the shared parameters, with the names from the registries."""
+    return _SHARED_DOC.format(lr=learning_rate,
+                              optimizer_names=textwrap.fill(
+                                  OPTIMIZER_ALIASES.names_doc(), 70,
+                                  subsequent_indent=" " * 8),
+                              schedule_names=textwrap.fill(
+                                  SCHEDULE_ALIASES.names_doc(), 70,
+                                  subsequent_indent=" " * 8))
+
 
 _FITTED_DOC = """
     n_features_in_ : int
@@ -293,4 +306,4 @@ class LogisticClassifier(_LinearMixin, ClassifierMixin, ClassifierBase):
 
 for _cls, _lr in ((LinearRegressor, "0.01"), (LogisticClassifier, "0.01")):
     _cls.__doc__ = _cls.__doc__.format(
-        shared=_SHARED_DOC.format(lr=_lr), fitted=_FITTED_DOC)
+        shared=shared_doc(learning_rate=_lr), fitted=_FITTED_DOC)

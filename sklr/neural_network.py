@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklr._base import ClassifierBase, RegressorBase
 from sklr._compat import Interval, StrOptions
 from sklr._models import MLPModel
-from sklr.linear_model import _FITTED_DOC, _SHARED_DOC
+from sklr.linear_model import _FITTED_DOC, shared_doc
 
 _MLP_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like"],
@@ -216,4 +216,4 @@ class MLPClassifier(_MLPMixin, ClassifierMixin, ClassifierBase):
 for _cls in (MLPRegressor, MLPClassifier):
     _cls.__doc__ = _cls.__doc__.format(
         mlp=_MLP_PARAMS_DOC, mlp_attributes=_MLP_ATTRIBUTES_DOC,
-        shared=_SHARED_DOC.format(lr="0.001"), fitted=_FITTED_DOC)
+        shared=shared_doc(learning_rate="0.001"), fitted=_FITTED_DOC)

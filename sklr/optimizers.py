@@ -5,18 +5,29 @@ An optimizer holds hyperparameters only. The training engine owns the state
 minibatch on a *stack* of K independent models: every array has a leading
 axis of length K and each member may use its own hyperparameter values.
 
+Writing an optimizer: subclass :class:`Optimizer`, store the constructor
+arguments unchanged, declare ``_parameter_constraints`` and implement
+``init_state`` and ``step``. Parameters that change the algorithm or the
+state layout (flags such as ``nesterov``) are listed in
+``_structural_params``; every other parameter is a number that may differ per
+member, and ``step`` reads it from ``hyper[name]``, never from ``self``: the
+engine steps with a stand-in whose numeric attributes raise when used, so a
+wrong read fails loudly instead of giving every member the first one's value.
+Register a name with ``OPTIMIZER_ALIASES.register(name, instance, summary)``.
+
 The learning rate stays outside the optimizer state, as in PyTorch: momentum
 accumulates raw gradients (``v = mu * v + g``) and the step is ``-lr * v``, so
 a schedule or a learning-rate back-off acts at once.
 """
 
+import copy
 from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklr._compat import Interval, InvalidParameterError, validate_params
-from sklr._resolve import resolve
+from sklr._registry import Registry
 
 __all__ = [
     "OPTIMIZER_ALIASES",
@@ -33,42 +44,66 @@ _UNIT = Interval(Real, 0, 1, closed="left")
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
+class _PerMemberValue:
+    """Stands in for a numeric hyperparameter on the optimizer the engine steps with.
+
+    Members of a stack may differ in the value, so ``step`` and
+    ``init_state`` must take it from ``hyper``; any use of the attribute
+    raises a ``TypeError`` that says so.
+    """
+
+    def __init__(self, owner, name):
+        self.owner = owner
+        self.name = name
+
+    def __repr__(self):
+        return f"<{self.owner}.{self.name}: one value per stack member>"
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError(
+            f"{self.owner}.step read self.{self.name}, but members of a stack may "
+            f"differ in {self.name!r}: read hyper[{self.name!r}] (one value per "
+            f"member) instead, or list {self.name!r} in _structural_params if it "
+            "changes the algorithm or the state layout."
+        )
+
+
+for _method in (
+    "__bool__", "__float__", "__int__", "__index__", "__complex__", "__round__",
+    "__neg__", "__pos__", "__abs__", "__lt__", "__le__", "__gt__", "__ge__",
+    "__array__", "__array_ufunc__", "__array_function__",
+    *(f"__{prefix}{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv",
+                                      "mod", "pow", "matmul")
+      for prefix in ("", "r"))):
+    setattr(_PerMemberValue, _method, _PerMemberValue._refuse)
+
+
 class Optimizer(BaseEstimator):
     """Base class of sklr optimizers.
 
     Subclasses store their constructor arguments unchanged, declare
     ``_parameter_constraints`` and implement :meth:`init_state` and
-    :meth:`step`.
+    :meth:`step`, reading numeric hyperparameters from ``hyper`` only.
 
     Attributes
     ----------
     _structural_params : tuple of str
         Names of the parameters that change the algorithm or the state
         layout (such as ``nesterov``). All members of a stack must agree on
-        them; every other parameter is numeric and may differ per member.
+        them; every other parameter must be a number and may differ per
+        member.
     """
 
     _parameter_constraints: dict = {}
     _structural_params: tuple[str, ...] = ()
 
     def validate(self):
-        """Check the hyperparameters.
-
-        Returns
-        -------
-        self : Optimizer
-            The optimizer itself, for chaining.
-
-        Raises
-        ------
-        InvalidParameterError
-            If a hyperparameter has an invalid type or value.
-        """
+        """Check the hyperparameters and return ``self``; raise ``InvalidParameterError``."""
         validate_params(self)
         return self
 
     def structure_key(self):
-        """Return what must be equal for optimizers to share one stack.
+        """What must be equal for optimizers to share one stack.
 
         Returns
         -------
@@ -79,6 +114,10 @@ class Optimizer(BaseEstimator):
             type(self).__name__,
             *(getattr(self, name) for name in self._structural_params),
         )
+
+    def _numeric_params(self):
+        return [name for name in self.get_params(deep=False)
+                if name not in self._structural_params]
 
     def hyperparameters(self, optimizers, dtype):
         """Gather the numeric hyperparameters of a stack of optimizers.
@@ -101,6 +140,8 @@ class Optimizer(BaseEstimator):
         ValueError
             If an optimizer differs from ``self`` in class or in a structural
             parameter.
+        TypeError
+            If a parameter not listed in ``_structural_params`` is not a number.
         """
         key = self.structure_key()
         for optimizer in optimizers:
@@ -110,18 +151,44 @@ class Optimizer(BaseEstimator):
                     f"must share the class and the parameters "
                     f"{list(self._structural_params)}."
                 )
-        names = [
-            name
-            for name in self.get_params(deep=False)
-            if name not in self._structural_params
-        ]
-        return {
-            name: np.array([getattr(opt, name) for opt in optimizers], dtype=dtype)
-            for name in names
-        }
+        hyper = {}
+        for name in self._numeric_params():
+            values = [getattr(opt, name) for opt in optimizers]
+            if not all(isinstance(v, Real) and not isinstance(v, bool | np.bool_)
+                       for v in values):
+                raise TypeError(
+                    f"{type(self).__name__} parameter {name!r} is not a number "
+                    f"({values[0]!r}); numbers may differ per stack member, other "
+                    "values must be listed in _structural_params.")
+            hyper[name] = np.array(values, dtype=dtype)
+        return hyper
+
+    def stacked(self, optimizers, dtype):
+        """The optimizer that steps a stack, and the members' hyperparameters.
+
+        Parameters
+        ----------
+        optimizers : list of Optimizer
+            One optimizer per stack member (see :meth:`hyperparameters`).
+        dtype : numpy dtype
+            Data type of the hyperparameter arrays.
+
+        Returns
+        -------
+        stepper : Optimizer
+            A copy of ``self`` whose numeric hyperparameters are stand-ins
+            that raise when used: ``step`` must read ``hyper`` instead.
+        hyper : dict of str to ndarray of shape (K,)
+            As returned by :meth:`hyperparameters`.
+        """
+        hyper = self.hyperparameters(optimizers, dtype)
+        stepper = copy.copy(self)
+        for name in hyper:
+            setattr(stepper, name, _PerMemberValue(type(self).__name__, name))
+        return stepper, hyper
 
     def init_state(self, param):
-        """Return fresh optimizer state for one parameter array.
+        """Return fresh optimizer state for one stacked parameter array.
 
         Parameters
         ----------
@@ -131,7 +198,7 @@ class Optimizer(BaseEstimator):
         Returns
         -------
         state : dict of str to ndarray
-            Zero-filled arrays shaped like ``param``.
+            Zero-filled arrays, usually shaped like ``param``.
         """
         return {}
 
@@ -149,7 +216,7 @@ class Optimizer(BaseEstimator):
         lr : ndarray of shape (K, 1, ..., 1)
             Learning rate of each member.
         hyper : dict of str to ndarray of shape (K, 1, ..., 1)
-            Hyperparameters of each member, from :meth:`hyperparameters`.
+            Numeric hyperparameters of each member, from :meth:`hyperparameters`.
         t : ndarray of shape (K, 1, ..., 1)
             1-based count of this update for each member.
         """
@@ -178,19 +245,7 @@ class SGD(Optimizer):
         self.nesterov = nesterov
 
     def validate(self):
-        """Check the hyperparameters.
-
-        Returns
-        -------
-        self : SGD
-            The optimizer itself, for chaining.
-
-        Raises
-        ------
-        InvalidParameterError
-            If a hyperparameter is invalid, or ``nesterov`` is set without
-            momentum.
-        """
+        """Check the hyperparameters (Nesterov needs momentum) and return ``self``."""
         super().validate()
         if self.nesterov and self.momentum <= 0:
             raise InvalidParameterError(
@@ -200,35 +255,16 @@ class SGD(Optimizer):
         return self
 
     def init_state(self, param):
-        """Return a zero velocity shaped like ``param``.
-
-        Parameters
-        ----------
-        param : ndarray of shape (K, ...)
-            A stacked parameter array.
-
-        Returns
-        -------
-        state : dict
-            ``{"velocity": zeros_like(param)}``; always allocated because the
-            momentum may differ per member.
-        """
+        # allocated even at momentum 0: another member may have momentum
         return {"velocity": np.zeros_like(param)}
 
     def step(self, param, grad, state, lr, hyper, t):
-        """Apply one SGD update in place; see :meth:`Optimizer.step`.
-
-        Parameters
-        ----------
-        param, grad, state, lr, hyper, t
-            As in :meth:`Optimizer.step`.
-        """
         momentum = hyper["momentum"]
         velocity = state["velocity"]
         velocity *= momentum
         velocity += grad
         if self.nesterov:
-            # param -= lr * g + lr * mu * v, reusing grad as the buffer.
+            # param -= lr * g + lr * mu * v, reusing grad as the buffer
             grad *= lr
             param -= grad
             np.multiply(velocity, lr * momentum, out=grad)
@@ -254,28 +290,9 @@ class Adagrad(Optimizer):
         self.epsilon = epsilon
 
     def init_state(self, param):
-        """Return a zero sum of squared gradients shaped like ``param``.
-
-        Parameters
-        ----------
-        param : ndarray of shape (K, ...)
-            A stacked parameter array.
-
-        Returns
-        -------
-        state : dict
-            ``{"sum_sq": zeros_like(param)}``.
-        """
         return {"sum_sq": np.zeros_like(param)}
 
     def step(self, param, grad, state, lr, hyper, t):
-        """Apply one Adagrad update in place; see :meth:`Optimizer.step`.
-
-        Parameters
-        ----------
-        param, grad, state, lr, hyper, t
-            As in :meth:`Optimizer.step`.
-        """
         sum_sq = state["sum_sq"]
         denom = np.square(grad)
         sum_sq += denom
@@ -315,29 +332,9 @@ class RMSprop(Optimizer):
         self.momentum = momentum
 
     def init_state(self, param):
-        """Return zero square average and momentum buffers.
-
-        Parameters
-        ----------
-        param : ndarray of shape (K, ...)
-            A stacked parameter array.
-
-        Returns
-        -------
-        state : dict
-            ``{"square_avg": ..., "buffer": ...}``, zeros shaped like
-            ``param``.
-        """
         return {"square_avg": np.zeros_like(param), "buffer": np.zeros_like(param)}
 
     def step(self, param, grad, state, lr, hyper, t):
-        """Apply one RMSprop update in place; see :meth:`Optimizer.step`.
-
-        Parameters
-        ----------
-        param, grad, state, lr, hyper, t
-            As in :meth:`Optimizer.step`.
-        """
         rho = hyper["rho"]
         square_avg, buffer = state["square_avg"], state["buffer"]
         scratch = np.square(grad)
@@ -388,32 +385,12 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
 
     def init_state(self, param):
-        """Return zero moment estimates (and their maximum for AMSGrad).
-
-        Parameters
-        ----------
-        param : ndarray of shape (K, ...)
-            A stacked parameter array.
-
-        Returns
-        -------
-        state : dict
-            ``{"m": ..., "v": ...}`` plus ``"v_max"`` for AMSGrad, zeros
-            shaped like ``param``.
-        """
         state = {"m": np.zeros_like(param), "v": np.zeros_like(param)}
         if self.amsgrad:
             state["v_max"] = np.zeros_like(param)
         return state
 
     def step(self, param, grad, state, lr, hyper, t):
-        """Apply one Adam update in place; see :meth:`Optimizer.step`.
-
-        Parameters
-        ----------
-        param, grad, state, lr, hyper, t
-            As in :meth:`Optimizer.step`.
-        """
         beta_1, beta_2 = hyper["beta_1"], hyper["beta_2"]
         m, v = state["m"], state["v"]
         # lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections moved onto
@@ -462,7 +439,7 @@ class AdamW(Adam):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
     }
     _structural_params = ()
-    # Not a parameter: the inherited Adam step reads it.
+    # not a parameter: the inherited Adam step reads it
     amsgrad = False
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01):
@@ -472,26 +449,27 @@ class AdamW(Adam):
         self.weight_decay = weight_decay
 
     def step(self, param, grad, state, lr, hyper, t):
-        """Apply one AdamW update in place; see :meth:`Optimizer.step`.
-
-        Parameters
-        ----------
-        param, grad, state, lr, hyper, t
-            As in :meth:`Optimizer.step`.
-        """
         param *= 1 - lr * hyper["weight_decay"]
         super().step(param, grad, state, lr, hyper, t)
 
 
-OPTIMIZER_ALIASES = {
-    "sgd": SGD(),
-    "momentum": SGD(momentum=0.9),
-    "nesterov": SGD(momentum=0.9, nesterov=True),
-    "adagrad": Adagrad(),
-    "rmsprop": RMSprop(),
-    "adam": Adam(),
-    "adamw": AdamW(),
-}
+OPTIMIZER_ALIASES = Registry("optimizer", Optimizer)
+"""The optimizer names: the single list every estimator, doc table and test reads."""
+
+for _name, _optimizer, _summary in (
+    ("sgd", SGD(), "step along the negative gradient"),
+    ("momentum", SGD(momentum=0.9), "step along a running sum of gradients"),
+    ("nesterov", SGD(momentum=0.9, nesterov=True),
+     "momentum with a look-ahead correction"),
+    ("adagrad", Adagrad(), "per-weight steps shrinking with the summed squared "
+     "gradients"),
+    ("rmsprop", RMSprop(), "per-weight steps scaled by a running root mean square "
+     "of the gradients"),
+    ("adam", Adam(), "bias-corrected running mean of gradients, scaled like "
+     "RMSprop (the default)"),
+    ("adamw", AdamW(), "Adam with decoupled weight decay"),
+):
+    OPTIMIZER_ALIASES.register(_name, _optimizer, _summary)
 
 
 def resolve_optimizer(spec):
@@ -514,4 +492,4 @@ def resolve_optimizer(spec):
         If ``spec`` is an unknown name, has an unsupported type, or has
         invalid hyperparameters.
     """
-    return resolve(spec, OPTIMIZER_ALIASES, Optimizer, "optimizer")
+    return OPTIMIZER_ALIASES.resolve(spec)

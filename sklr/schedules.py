@@ -6,10 +6,15 @@ learning rate. Measuring progress in epochs means a schedule parameter keeps
 its meaning when ``batch_size`` changes. Calls are vectorized so the engine
 evaluates all steps of an epoch at once.
 
-Schedules hold no training state. The one loss-aware schedule,
-:class:`ReduceOnPlateau`, keeps its state in an object created by
-:meth:`Schedule.init_state` and advanced by :meth:`Schedule.observe`, both
-owned by the engine.
+Schedules hold no training state. A loss-aware schedule (one that says
+``watches_loss = True``, such as :class:`ReduceOnPlateau`) keeps its state in
+an object created by :meth:`Schedule.init_state` and advanced by
+:meth:`Schedule.observe`, both owned by the engine.
+
+Writing a schedule: subclass :class:`Schedule`, store the constructor
+arguments unchanged, declare ``_parameter_constraints`` and implement
+``__call__``; register a name with ``SCHEDULE_ALIASES.register(name,
+instance, summary)``.
 """
 
 from numbers import Integral, Real
@@ -18,7 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from sklr._compat import Interval, StrOptions, validate_params
-from sklr._resolve import resolve
+from sklr._registry import Registry
 
 __all__ = [
     "SCHEDULE_ALIASES",
@@ -64,9 +69,16 @@ class Schedule(BaseEstimator):
 
     Subclasses store their constructor arguments unchanged, declare
     ``_parameter_constraints`` and implement :meth:`__call__`.
+
+    Attributes
+    ----------
+    watches_loss : bool
+        Whether the schedule follows the monitored loss through
+        :meth:`observe` (and so cannot be previewed without training).
     """
 
     _parameter_constraints: dict = {}
+    watches_loss = False
 
     def __call__(self, progress, n_epochs=None, state=None):
         """Return the learning-rate multiplier at ``progress``.
@@ -89,18 +101,7 @@ class Schedule(BaseEstimator):
         raise NotImplementedError
 
     def validate(self):
-        """Check the hyperparameters.
-
-        Returns
-        -------
-        self : Schedule
-            The schedule itself, for chaining.
-
-        Raises
-        ------
-        InvalidParameterError
-            If a hyperparameter has an invalid type or value.
-        """
+        """Check the hyperparameters and return ``self``; raise ``InvalidParameterError``."""
         validate_params(self)
         return self
 
@@ -136,18 +137,6 @@ class Constant(Schedule):
     """Keep the base learning rate: the multiplier is always 1."""
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return 1 for every progress value; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            Ones shaped like ``progress``.
-        """
         return np.ones_like(_progress(progress))[()]
 
 
@@ -174,18 +163,6 @@ class StepDecay(Schedule):
         self.gamma = gamma
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            ``gamma ** floor(progress / step_size)``.
-        """
         return (self.gamma ** np.floor(_progress(progress) / self.step_size))[()]
 
 
@@ -206,18 +183,6 @@ class ExponentialDecay(Schedule):
         self.gamma = gamma
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            ``gamma ** progress``.
-        """
         return (self.gamma ** _progress(progress))[()]
 
 
@@ -239,18 +204,6 @@ class InverseScaling(Schedule):
         self.power_t = power_t
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            ``(1 + progress) ** -power_t``.
-        """
         return ((1 + _progress(progress)) ** -self.power_t)[()]
 
 
@@ -279,23 +232,6 @@ class CosineAnnealing(Schedule):
         self.n_epochs = n_epochs
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            The cosine-annealed multiplier, ``min_factor`` past the horizon.
-
-        Raises
-        ------
-        ValueError
-            If neither ``self.n_epochs`` nor ``n_epochs`` is given.
-        """
         horizon = _horizon(
             self.n_epochs if self.n_epochs is not None else n_epochs, self
         )
@@ -336,37 +272,17 @@ class Warmup(Schedule):
     def _inner(self):
         return self.schedule if self.schedule is not None else Constant()
 
+    @property
+    def watches_loss(self):
+        return self._inner().watches_loss
+
     def validate(self):
-        """Check the hyperparameters, including the wrapped schedule's.
-
-        Returns
-        -------
-        self : Warmup
-            The schedule itself, for chaining.
-
-        Raises
-        ------
-        InvalidParameterError
-            If a hyperparameter of this or the wrapped schedule is invalid.
-        """
+        """Check the hyperparameters, the wrapped schedule's too; return ``self``."""
         super().validate()
         self._inner().validate()
         return self
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`; ``n_epochs`` and ``state`` are
-            passed to the wrapped schedule.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            The wrapped schedule's value, scaled during the warm-up.
-        """
         progress = _progress(progress)
         ramp = self.start_factor + (1 - self.start_factor) * np.minimum(
             progress / self.warmup_epochs, 1.0
@@ -374,30 +290,9 @@ class Warmup(Schedule):
         return (ramp * self._inner()(progress, n_epochs, state))[()]
 
     def init_state(self):
-        """Return the wrapped schedule's initial state.
-
-        Returns
-        -------
-        state : object
-            ``schedule.init_state()``.
-        """
         return self._inner().init_state()
 
     def observe(self, state, loss):
-        """Pass the monitored loss to the wrapped schedule.
-
-        Parameters
-        ----------
-        state : object
-            Current state of the wrapped schedule.
-        loss : float
-            Monitored loss of the epoch.
-
-        Returns
-        -------
-        state : object
-            ``schedule.observe(state, loss)``.
-        """
         return self._inner().observe(state, loss)
 
 
@@ -431,23 +326,6 @@ class OneCycle(Schedule):
         self.final_div_factor = final_div_factor
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`; ``n_epochs`` is required.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            The one-cycle multiplier.
-
-        Raises
-        ------
-        ValueError
-            If ``n_epochs`` is None.
-        """
         horizon = _horizon(n_epochs, self)
         progress = _progress(progress)
         peak = self.pct_start * horizon
@@ -494,18 +372,6 @@ class CyclicLR(Schedule):
         self.gamma = gamma
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            The cyclic multiplier.
-        """
         progress = _progress(progress)
         cycles = progress / self.period
         cycle = np.floor(cycles)
@@ -540,6 +406,7 @@ class ReduceOnPlateau(Schedule):
         "patience": [Interval(Integral, 0, None, closed="left")],
         "min_delta": [Interval(Real, 0, None, closed="left")],
     }
+    watches_loss = True
 
     def __init__(self, factor=0.1, patience=10, min_delta=1e-4):
         self.factor = factor
@@ -547,47 +414,13 @@ class ReduceOnPlateau(Schedule):
         self.min_delta = min_delta
 
     def __call__(self, progress, n_epochs=None, state=None):
-        """Return the current multiplier; see :meth:`Schedule.__call__`.
-
-        Parameters
-        ----------
-        progress, n_epochs, state
-            As in :meth:`Schedule.__call__`.
-
-        Returns
-        -------
-        multiplier : float or ndarray
-            ``state["multiplier"]`` shaped like ``progress``; 1 without a
-            state (a preview).
-        """
         multiplier = 1.0 if state is None else state["multiplier"]
         return np.full(np.shape(progress), multiplier, dtype=np.float64)[()]
 
     def init_state(self):
-        """Return the state of a new training run.
-
-        Returns
-        -------
-        state : dict
-            ``{"best": inf, "bad_epochs": 0, "multiplier": 1.0}``.
-        """
         return {"best": np.inf, "bad_epochs": 0, "multiplier": 1.0}
 
     def observe(self, state, loss):
-        """Record the monitored loss of an epoch.
-
-        Parameters
-        ----------
-        state : dict
-            Current state.
-        loss : float
-            Monitored loss of the epoch (lower is better).
-
-        Returns
-        -------
-        state : dict
-            A new state; ``state`` itself is not modified.
-        """
         best, bad_epochs = state["best"], state["bad_epochs"]
         multiplier = state["multiplier"]
         # Written out because inf - min_delta * inf is NaN.
@@ -602,17 +435,24 @@ class ReduceOnPlateau(Schedule):
         return {"best": best, "bad_epochs": bad_epochs, "multiplier": multiplier}
 
 
-SCHEDULE_ALIASES = {
-    "constant": Constant(),
-    "step": StepDecay(),
-    "exponential": ExponentialDecay(),
-    "invscaling": InverseScaling(),
-    "cosine": CosineAnnealing(),
-    "warmup_cosine": Warmup(CosineAnnealing()),
-    "onecycle": OneCycle(),
-    "cyclic": CyclicLR(),
-    "plateau": ReduceOnPlateau(),
-}
+SCHEDULE_ALIASES = Registry("schedule", Schedule)
+"""The schedule names: the single list every estimator, doc table and test reads."""
+
+for _name, _schedule, _summary in (
+    ("constant", Constant(), "1"),
+    ("step", StepDecay(), "``gamma ** floor(progress / step_size)``"),
+    ("exponential", ExponentialDecay(), "``gamma ** progress``"),
+    ("invscaling", InverseScaling(), "``(1 + progress) ** -power_t``"),
+    ("cosine", CosineAnnealing(), "half a cosine from 1 to ``min_factor`` over "
+     "``max_iter`` epochs"),
+    ("warmup_cosine", Warmup(CosineAnnealing()), "a linear warm-up over 5 epochs, "
+     "then the cosine"),
+    ("onecycle", OneCycle(), "a rise to 1, then annealing far below the start"),
+    ("cyclic", CyclicLR(), "triangles between ``min_factor`` and 1"),
+    ("plateau", ReduceOnPlateau(), "times ``factor`` when the monitored loss "
+     "stalls"),
+):
+    SCHEDULE_ALIASES.register(_name, _schedule, _summary)
 
 
 def resolve_schedule(spec):
@@ -635,4 +475,4 @@ def resolve_schedule(spec):
         If ``spec`` is an unknown name, has an unsupported type, or has
         invalid hyperparameters.
     """
-    return resolve(spec, SCHEDULE_ALIASES, Schedule, "schedule")
+    return SCHEDULE_ALIASES.resolve(spec)

@@ -116,11 +116,9 @@ def test_stack_of_three_equals_single_fits(Estimator):
         for lr, alpha in settings
     ]
     singles = [Estimator(**e.get_params()).fit(X, y) for e in estimators]
-    problems = [e._prepare(X, y, None, (None, None, None), False) for e in estimators]
-    data, model, loss, _, dtype = problems[0]
-    stack = Stack(model, loss, [p[3] for p in problems], dtype,
-                  seed=estimators[0]._shuffle_seed)
-    stack.train(data, 15, horizon=15)
+    plans = [e._plan(X, y) for e in estimators]
+    stack = Stack.from_plans(plans)
+    stack.train(plans[0].data, 15, horizon=15)
     stack.finalize()
     for k, single in enumerate(singles):
         params, _ = stack.member_params(k)
@@ -197,9 +195,9 @@ def test_a_pickled_stack_trains_on_like_the_original():
     estimators = [MLPClassifier(hidden_layer_sizes=(8,), learning_rate=lr,
                                 random_state=0, max_iter=6, tol=None)
                   for lr in (1e-3, 1e-2)]
-    problems = [e._prepare(X, y, None, (None, None, None), False) for e in estimators]
-    data, model, loss, _, dtype = problems[0]
-    stack = Stack(model, loss, [p[3] for p in problems], dtype, seed=0)
+    plans = [e._plan(X, y) for e in estimators]
+    data = plans[0].data
+    stack = Stack.from_plans(plans)
     stack.train(data, 3, horizon=6)
     copy = pickle.loads(pickle.dumps(stack))
     for s in (stack, copy):
@@ -218,13 +216,12 @@ def test_training_on_rows_equals_training_on_their_copy(sparse):
     rows = np.random.default_rng(0).permutation(len(X))[:250]
     X_in = sp.csr_matrix(X) if sparse else X
     est = LogisticClassifier(max_iter=4, tol=None, random_state=0)
-    full = est._prepare(X_in, y, None, (None, None, None), False, rows=rows)
-    copy = LogisticClassifier(**est.get_params())._prepare(
-        X_in[rows], y[rows], None, (None, None, None), False)
+    full = est._plan(X_in, y, rows=rows)
+    copy = LogisticClassifier(**est.get_params())._plan(X_in[rows], y[rows])
     params = []
-    for data, model, loss, member, dtype in (full, copy):
-        stack = Stack(model, loss, [member], dtype, seed=0)
-        stack.train(data, 4, horizon=4)
+    for plan in (full, copy):
+        stack = Stack.from_plans([plan])
+        stack.train(plan.data, 4, horizon=4)
         stack.finalize()
         params.append(stack.member_params(0)[0])
     for a, b in zip(*params):

@@ -19,9 +19,12 @@ from sklr import (
     LogisticClassifier,
     MLPClassifier,
     MLPRegressor,
+    _base,
+    _sweep,
     lr_finder,
 )
-from sklr.lr_finder import LRRangeResult, _suggest, auto_learning_rate, lr_range_test
+from sklr._sweep import _suggest, auto_learning_rate
+from sklr.lr_finder import lr_range_test
 
 
 def _standardized(loader, n_samples=None):
@@ -242,24 +245,6 @@ def test_not_an_sklr_estimator(data, estimator):
         lr_range_test(estimator, X, y)
 
 
-def test_plot_delegates_to_the_display(monkeypatch):
-    import sklr.inspection
-
-    calls = []
-
-    class FakeDisplay:
-        @classmethod
-        def from_result(cls, result, *, ax=None):
-            calls.append((result, ax))
-            return "display"
-
-    monkeypatch.setattr(sklr.inspection, "LRRangeDisplay", FakeDisplay)
-    result = LRRangeResult(np.array([1e-3, 1e-2]), np.array([1.0, 0.5]),
-                           np.array([1.0, 0.5]), 1e-3)
-    assert result.plot(ax="axes") == "display"
-    assert calls == [(result, "axes")]
-
-
 def test_plot_marks_the_suggestion(data):
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -268,8 +253,10 @@ def test_plot_marks_the_suggestion(data):
     import matplotlib.pyplot as plt
 
     X, y = data["breast_cancer"]
+    from sklr.inspection import LRRangeDisplay
+
     result = lr_range_test(LogisticClassifier(random_state=0), X, y, num_steps=30)
-    display = result.plot()
+    display = LRRangeDisplay.from_result(result)
     assert display.ax_.get_xscale() == "log"
     assert display.suggestion_line_.get_xdata()[0] == pytest.approx(
         result.suggested_learning_rate)
@@ -309,17 +296,25 @@ def test_auto_is_deterministic(data):
     np.testing.assert_array_equal(first.coefs_[0], second.coefs_[0])
 
 
-def test_auto_runs_on_each_fold_training_data_only(data, monkeypatch):
-    X, y = data["breast_cancer"]
+def _spy_on_auto(monkeypatch):
+    """Record the number of training samples of every "auto" sweep."""
     seen = []
 
-    def spy(estimator, X, Y, sample_weight, rows=None):
+    def spy(plan):
         # the training samples: X itself, or its rows of them
-        seen.append(Y.shape[0] if rows is None else len(rows))
-        assert len(Y) == len(sample_weight) == (len(X) if rows is None else len(rows))
-        return auto_learning_rate(estimator, X, Y, sample_weight, rows)
+        data = plan.data
+        seen.append(data.Y.shape[0] if data.rows is None else len(data.rows))
+        assert len(data.Y) == len(data.sample_weight) == (
+            len(data.X) if data.rows is None else len(data.rows))
+        return auto_learning_rate(plan)
 
-    monkeypatch.setattr(lr_finder, "auto_learning_rate", spy)
+    monkeypatch.setattr(_base, "auto_learning_rate", spy)
+    return seen
+
+
+def test_auto_runs_on_each_fold_training_data_only(data, monkeypatch):
+    X, y = data["breast_cancer"]
+    seen = _spy_on_auto(monkeypatch)
     results = cross_validate(LogisticClassifier(learning_rate="auto", random_state=0),
                              X, y, cv=3, return_estimator=True)
     fold_sizes = [len(X) - len(X) // 3 - (i < len(X) % 3) for i in range(3)]
@@ -330,15 +325,7 @@ def test_auto_runs_on_each_fold_training_data_only(data, monkeypatch):
 
 def test_auto_uses_the_training_split_with_early_stopping(data, monkeypatch):
     X, y = data["breast_cancer"]
-    seen = []
-
-    def spy(estimator, X, Y, sample_weight, rows=None):
-        # the training samples: X itself, or its rows of them
-        seen.append(Y.shape[0] if rows is None else len(rows))
-        assert len(Y) == len(sample_weight) == (len(X) if rows is None else len(rows))
-        return auto_learning_rate(estimator, X, Y, sample_weight, rows)
-
-    monkeypatch.setattr(lr_finder, "auto_learning_rate", spy)
+    seen = _spy_on_auto(monkeypatch)
     LogisticClassifier(learning_rate="auto", early_stopping=True,
                        validation_fraction=0.2, random_state=0).fit(X, y)
     assert seen == [len(X) - int(np.ceil(0.2 * len(X)))]
@@ -351,14 +338,13 @@ def test_auto_uses_the_training_split_with_early_stopping(data, monkeypatch):
 )
 def test_auto_cost_is_bounded(monkeypatch, n_samples, batch_size, max_samples):
     sweeps = []
-    original = lr_finder._sweep
+    original = _sweep.sweep
 
-    def spy(data, model, loss, member, dtype, seed, batch_size, *args, **kwargs):
-        sweeps.append((data.Y.shape[0], batch_size, kwargs["num_steps"]))
-        return original(data, model, loss, member, dtype, seed, batch_size, *args,
-                        **kwargs)
+    def spy(plan, *args, **kwargs):
+        sweeps.append((plan.data.Y.shape[0], plan.batch_size, kwargs["num_steps"]))
+        return original(plan, *args, **kwargs)
 
-    monkeypatch.setattr(lr_finder, "_sweep", spy)
+    monkeypatch.setattr(_sweep, "sweep", spy)
     rng = np.random.RandomState(0)
     X = rng.normal(size=(n_samples, 3))
     y = X @ [1.0, -2.0, 0.5] + rng.normal(size=n_samples)

@@ -350,3 +350,88 @@ def test_resolve_wrong_type(spec):
 def test_resolve_validates_objects():
     with pytest.raises(ValueError, match="beta_2"):
         resolve_optimizer(Adam(beta_2=2.0))
+
+
+# ----------------------------------------------------------------------------
+# Every optimizer class, found by discovery, goes through the table above.
+
+
+def test_every_optimizer_class_has_a_reference_entry():
+    from sklr.utils.discovery import all_optimizers
+
+    tabled = {case.values[0] for case in CASES}
+    assert {cls for _, cls in all_optimizers()} <= tabled
+
+
+def stack_equals_single_fits(optimizers):
+    """Train one stack of ``optimizers`` and each alone; compare the weights."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    from sklr import LogisticClassifier
+    from sklr._engine import Stack
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:200]
+    y = y[:200]
+    estimators = [LogisticClassifier(optimizer=opt, learning_rate=lr, max_iter=3,
+                                     tol=None, random_state=0)
+                  for opt, lr in zip(optimizers, (0.05, 0.01, 0.02))]
+    plans = [e._plan(X, y) for e in estimators]
+    stack = Stack.from_plans(plans)
+    stack.train(plans[0].data, 3, horizon=3)
+    stack.finalize()
+    for k, estimator in enumerate(estimators):
+        single = clone(estimator).fit(X, y)
+        for stacked, alone in zip(stack.member_params(k)[0], single._params):
+            np.testing.assert_allclose(stacked, alone, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
+def test_stack_of_members_equals_single_fits(cls, params_a, params_b, reference):
+    stack_equals_single_fits([cls(**params_a), cls(**params_b)])
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZER_ALIASES))
+def test_every_registered_name_stacks_like_single_fits(name):
+    stack_equals_single_fits([resolve_optimizer(name) for _ in range(3)])
+
+
+class _SelfReadingSGD(SGD):
+    """A subclass that reads its momentum from self: wrong for a stack."""
+
+    def step(self, param, grad, state, lr, hyper, t):
+        velocity = state["velocity"]
+        velocity *= self.momentum
+        velocity += grad
+        np.multiply(velocity, lr, out=grad)
+        param -= grad
+
+
+def test_reading_a_numeric_hyperparameter_from_self_fails_clearly():
+    from sklearn.datasets import load_breast_cancer
+
+    from sklr import LogisticClassifier
+    from sklr.model_selection import LockstepGridSearchCV
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:120] / X.max(axis=0)
+    y = y[:120]
+    message = r"read self.momentum.*hyper\['momentum'\]"
+    with pytest.raises(TypeError, match=message):
+        LogisticClassifier(optimizer=_SelfReadingSGD(momentum=0.5)).fit(X, y)
+    search = LockstepGridSearchCV(
+        LogisticClassifier(optimizer=_SelfReadingSGD(), max_iter=3),
+        {"optimizer__momentum": [0.1, 0.9]}, cv=2, error_score="raise")
+    with pytest.raises(TypeError, match=message):
+        search.fit(X, y)
+
+
+def test_a_non_numeric_parameter_must_be_declared_structural():
+    class Flagged(SGD):
+        def __init__(self, momentum=0.0, nesterov=False, mode="a"):
+            super().__init__(momentum, nesterov)
+            self.mode = mode
+
+    with pytest.raises(TypeError, match="'mode' is not a number.*_structural_params"):
+        Flagged().hyperparameters([Flagged()], np.float64)

@@ -357,3 +357,17 @@ def test_resolve_wrong_type(spec):
 def test_resolve_validates_objects():
     with pytest.raises(ValueError, match="gamma"):
         resolve_schedule(StepDecay(gamma=3))
+
+
+def test_every_schedule_class_has_a_closed_form_entry():
+    from sklr.utils.discovery import all_schedules
+
+    tabled = {type(case.values[0]) for case in CLOSED_FORMS}
+    assert {cls for _, cls in all_schedules()} <= tabled
+
+
+def test_loss_awareness_is_a_class_attribute():
+    assert ReduceOnPlateau.watches_loss
+    assert not Constant.watches_loss
+    assert Warmup(ReduceOnPlateau()).watches_loss
+    assert not Warmup(CosineAnnealing()).watches_loss

@@ -5,24 +5,14 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import clone, is_classifier
-from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, ParameterGrid
 from sklearn.pipeline import Pipeline
-from sklearn.utils import indexable
 
-from sklr._compat import Interval, StrOptions, validate_params
-from sklr.model_selection._results import (
-    check_scorers,
-    fill_failures,
-    format_results,
-    refit_best,
-)
-from sklr.model_selection._stacking import (
-    FoldStacks,
-    check_lockstep_estimator,
-    group_candidates,
-    split_sample_weight,
-)
+from sklr._compat import Interval, StrOptions, search_parameter_constraints
+from sklr.model_selection._results import fill_failures, format_results, refit_best
+from sklr.model_selection._setup import make_candidates, search_inputs
+from sklr.model_selection._stacking import FoldStacks, group_candidates
 
 
 def _advance(job, X, y, sample_weight, keep, epochs, scorers, return_train_score,
@@ -170,7 +160,7 @@ class HalvingEpochSearchCV(GridSearchCV):
     """
 
     _parameter_constraints = {
-        **{k: v for k, v in GridSearchCV._parameter_constraints.items()
+        **{k: v for k, v in search_parameter_constraints().items()
            if k != "pre_dispatch"},
         "refit": ["boolean"],
         "factor": [Interval(Real, 1, None, closed="neither")],
@@ -243,18 +233,11 @@ class HalvingEpochSearchCV(GridSearchCV):
         self : object
             The fitted search.
         """
-        validate_params(self)
-        name = type(self).__name__
-        check_lockstep_estimator(self.estimator, name)
-        sample_weight = split_sample_weight(self.estimator, fit_params)
         if isinstance(self.scoring, list | tuple | set | dict):
-            raise ValueError(f"{name} supports a single metric only; got "
-                             f"scoring={self.scoring!r}.")
-        X, y, groups = indexable(X, y, groups)
-        splits = list(check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-                      .split(X, y, groups))
-        self.n_splits_ = len(splits)
-        scorers, self.multimetric_ = check_scorers(self.estimator, self.scoring)
+            raise ValueError(f"{type(self).__name__} supports a single metric only; "
+                             f"got scoring={self.scoring!r}.")
+        inputs = search_inputs(self, X, y, groups, fit_params)
+        X, y, scorers = inputs.X, inputs.y, inputs.scorers
 
         params = list(ParameterGrid(self.param_grid))
         resource = "max_iter"
@@ -268,14 +251,12 @@ class HalvingEpochSearchCV(GridSearchCV):
         if max_resources is None:
             max_resources = base.get_params()[resource]
         base.set_params(**{resource: max_resources})
-        candidates = [clone(base).set_params(**clone(p, safe=False)) for p in params]
-        for candidate in candidates:
-            check_lockstep_estimator(candidate, name)
+        candidates = make_candidates(self, base, params)
         resources = self._resources(len(candidates), max_resources)
 
         jobs = [FoldStacks([candidates[i] for i in ids], ids, fold, train, test)
                 for ids in group_candidates(candidates)
-                for fold, (train, test) in enumerate(splits)]
+                for fold, (train, test) in enumerate(inputs.splits)]
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads")
         alive = list(range(len(candidates)))
         rows, results = [], []
@@ -288,7 +269,7 @@ class HalvingEpochSearchCV(GridSearchCV):
             keep = set(alive)
             jobs = [job for job in jobs if keep.intersection(job.ids)]
             outputs = parallel(
-                delayed(_advance)(job, X, y, sample_weight, keep, epochs, scorers,
+                delayed(_advance)(job, X, y, inputs.sample_weight, keep, epochs, scorers,
                                   self.return_train_score, self.error_score, last,
                                   self.scoring is None)
                 for job in jobs)

@@ -2,32 +2,27 @@
 
 
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import clone, is_classifier
+from sklearn.base import clone
 from sklearn.model_selection import (
     GridSearchCV,
     ParameterGrid,
     ParameterSampler,
     RandomizedSearchCV,
-    check_cv,
 )
-from sklearn.utils import indexable
 
-from sklr._compat import validate_params
 from sklr.model_selection._results import (
     check_refit,
-    check_scorers,
     fill_failures,
     format_results,
     refit_best,
     select_best,
 )
+from sklr.model_selection._setup import make_candidates, search_inputs
 from sklr.model_selection._stacking import (
     FoldStacks,
     balance_groups,
-    check_lockstep_estimator,
     group_candidates,
     run_fold,
-    split_sample_weight,
 )
 
 _LOCKSTEP_NOTES = """
@@ -98,29 +93,19 @@ class _LockstepMixin:
         self : object
             The fitted search.
         """
-        validate_params(self)
-        name = type(self).__name__
-        check_lockstep_estimator(self.estimator, name)
-        sample_weight = split_sample_weight(self.estimator, fit_params)
-        X, y, groups = indexable(X, y, groups)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, groups))
-        self.n_splits_ = len(splits)
-        scorers, self.multimetric_ = check_scorers(self.estimator, self.scoring)
+        inputs = search_inputs(self, X, y, groups, fit_params)
+        X, y, scorers = inputs.X, inputs.y, inputs.scorers
         if self.multimetric_:
             check_refit(self.refit, True, scorers)
 
         candidate_params = list(self._candidate_params())
         base = clone(self.estimator)
-        candidates = [clone(base).set_params(**clone(p, safe=False))
-                      for p in candidate_params]
-        for candidate in candidates:
-            check_lockstep_estimator(candidate, name)
+        candidates = make_candidates(self, base, candidate_params)
         groups_of_candidates = balance_groups(
             group_candidates(candidates), self.n_splits_, effective_n_jobs(self.n_jobs))
         jobs = [FoldStacks([candidates[i] for i in ids], ids, fold, train, test)
                 for ids in groups_of_candidates
-                for fold, (train, test) in enumerate(splits)]
+                for fold, (train, test) in enumerate(inputs.splits)]
         self.n_stacks_ = len(jobs)
         if self.verbose > 0:
             print(f"Fitting {self.n_splits_} folds for each of "
@@ -130,7 +115,7 @@ class _LockstepMixin:
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch,
                             verbose=self.verbose)
         outputs = parallel(
-            delayed(run_fold)(job, X, y, sample_weight, scorers,
+            delayed(run_fold)(job, X, y, inputs.sample_weight, scorers,
                               self.return_train_score, self.error_score,
                               self.scoring is None)
             for job in jobs)

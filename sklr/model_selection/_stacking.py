@@ -180,28 +180,19 @@ class FoldStacks:
                 # every candidate sees the same rows: once they passed the
                 # finiteness checks, checking them again for each one is waste
                 with config_context(assume_finite=validated):
-                    problem = estimator._prepare(X_train, y_train, weights,
-                                                 (None, None, None), continuing=False,
-                                                 rows=rows)
+                    plan = estimator._plan(X_train, y_train, weights, rows=rows)
             except Exception as error:  # noqa: BLE001  (GridSearchCV's error_score)
                 self.errors[position] = error
                 continue
             validated = True
-            data, model, loss, member, dtype = problem
-            key = (model.structure_key(), member.optimizer.structure_key())
-            if key in by_structure:
-                # the stack trains on its first member's data: drop the others'
-                problem = (None, model, loss, member, dtype)
-            by_structure.setdefault(key, []).append((position, problem))
+            key = (plan.model.structure_key(), plan.member.optimizer.structure_key())
+            by_structure.setdefault(key, []).append((position, plan))
         self.stacks = []
         for entries in by_structure.values():
-            lead = self.finals[entries[0][0]]
-            data, model, loss, _, dtype = entries[0][1]
-            stack = Stack(model, loss, [problem[3] for _, problem in entries], dtype,
-                          seed=lead._shuffle_seed, batch_size=lead.batch_size,
-                          shuffle=lead.shuffle)
+            plans = [plan for _, plan in entries]
+            # the stack trains on its first member's data and plan
             self.stacks.append({
-                "stack": stack, "data": data, "model": model, "dtype": dtype,
+                "stack": Stack.from_plans(plans), "plan": plans[0],
                 "positions": [position for position, _ in entries],
                 "seconds": 0.0,
             })
@@ -220,7 +211,8 @@ class FoldStacks:
             active = [(row, position) for row, position in enumerate(entry["positions"])
                       if position in self.active]
             start = time.perf_counter()
-            stack.train(entry["data"], n_epochs, horizon=horizon, stopping=stopping)
+            stack.train(entry["plan"].data, n_epochs, horizon=horizon,
+                        stopping=stopping)
             stack.finalize()
             seconds = time.perf_counter() - start
             # one pass trains all active members: each is charged an equal part
@@ -285,7 +277,7 @@ class FoldStacks:
                 "status": record.status,
             }
             estimator = self.finals[position]
-            estimator._set_fitted(stack, row, entry["model"], entry["dtype"])
+            estimator._set_fitted(stack, row, entry["plan"])
             try:
                 self._warn(estimator, record, final)
             except DivergenceError as error:
@@ -345,7 +337,7 @@ class FoldStacks:
             params = [np.concatenate(arrays) for arrays in zip(*(m[0] for m in members))]
             buffers = [np.concatenate(arrays)
                        for arrays in zip(*(m[1] for m in members))]
-            raw, _ = entry["model"].forward(params, buffers, X)
+            raw, _ = entry["plan"].model.forward(params, buffers, X)
             values = lead._validation_score(raw, Y.astype(raw.dtype), weights)
             scores.update((p, float(v)) for (_, p), v in zip(rows, values))
         return scores

@@ -1,0 +1,1 @@
+"""Utilities for contributors and tests: :mod:`sklr.utils.discovery`."""
