@@ -8,6 +8,7 @@ theirs through it), the engine trains a stack of plans, and ``_set_fitted``
 turns a trained member back into fitted attributes.
 """
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -294,7 +295,8 @@ class BaseSKLR(BaseEstimator):
                             member=member, dtype=dtype, seed=seed,
                             batch_size=self.batch_size, shuffle=self.shuffle)
         if learning_rate == "auto":
-            member.learning_rate = auto_learning_rate(plan)
+            default = inspect.signature(type(self)).parameters["learning_rate"].default
+            member.learning_rate = auto_learning_rate(plan, fallback=default)
         return plan
 
     def _split(self, X, rows, Y, y, sample_weight, random_state):

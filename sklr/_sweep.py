@@ -163,7 +163,7 @@ def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor):
     return LRRangeResult(rates, smoothed, raw, _suggest(rates, raw, smoothed))
 
 
-def auto_learning_rate(plan):
+def auto_learning_rate(plan, fallback=None):
     """Choose the learning rate for ``learning_rate="auto"`` by a range test.
 
     Called by ``fit`` on the plan it is about to train, so inside
@@ -186,6 +186,8 @@ def auto_learning_rate(plan):
     ----------
     plan : TrainingPlan
         The plan of the fit; it is not modified.
+    fallback : float, default=None
+        The estimator's default learning rate.
 
     Returns
     -------

@@ -2,7 +2,7 @@
 
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["DivergenceError", "DivergenceWarning"]
+__all__ = ["DivergenceError", "DivergenceWarning", "LearningRateWarning"]
 
 
 class DivergenceWarning(ConvergenceWarning):
@@ -17,4 +17,14 @@ class DivergenceError(ArithmeticError):
     """Training diverged and ``on_divergence="raise"`` was requested.
 
     The message names the learning rate and epoch and suggests a remedy.
+    """
+
+
+class LearningRateWarning(ConvergenceWarning):
+    """The learning rate looks wrong, though training neither diverged nor failed.
+
+    Emitted when a fit stopped because the loss stopped moving while it had
+    barely fallen from its first value (the rate may be too low), and when
+    ``learning_rate="auto"`` found no clear descent in its sweep and used
+    the default rate instead. The message names the rate.
     """
