@@ -300,13 +300,13 @@ def _spy_on_auto(monkeypatch):
     """Record the number of training samples of every "auto" sweep."""
     seen = []
 
-    def spy(plan):
+    def spy(plan, fallback=None):
         # the training samples: X itself, or its rows of them
         data = plan.data
         seen.append(data.Y.shape[0] if data.rows is None else len(data.rows))
         assert len(data.Y) == len(data.sample_weight) == (
             len(data.X) if data.rows is None else len(data.rows))
-        return auto_learning_rate(plan)
+        return auto_learning_rate(plan, fallback)
 
     monkeypatch.setattr(_base, "auto_learning_rate", spy)
     return seen
