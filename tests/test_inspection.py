@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import warnings
+from itertools import product
 from types import SimpleNamespace
 
 import numpy as np
@@ -46,6 +47,63 @@ def legend_texts(ax):
     legend = ax.get_legend()
     assert legend is not None
     return [text.get_text() for text in legend.get_texts()]
+
+
+def render(display, tmp_path, name="display.png"):
+    """Save the figure to a PNG; return the renderer that drew it."""
+    path = tmp_path / name
+    display.figure_.savefig(path)
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+    return display.figure_.canvas.get_renderer()
+
+
+def assert_text_inside(display, renderer):
+    """Every drawn text of the figure (titles, axis and tick labels, legend) fits."""
+    figure = display.figure_
+    box = figure.bbox.padded(0.5)
+    tight = figure.get_tightbbox(renderer).transformed(figure.dpi_scale_trans)
+    assert box.contains(*tight.p0) and box.contains(*tight.p1), tight
+    for ax in figure.axes:
+        extents = {"title": ax.title.get_window_extent(renderer),
+                   "x axis": ax.xaxis.get_tightbbox(renderer),
+                   "y axis": ax.yaxis.get_tightbbox(renderer)}
+        if ax.get_legend() is not None:
+            for text in ax.get_legend().get_texts():
+                extents[text.get_text()] = text.get_window_extent(renderer)
+        for what, extent in extents.items():
+            if extent is None or extent.width == 0:
+                continue
+            inside = (extent.x0 >= box.x0 and extent.x1 <= box.x1
+                      and extent.y0 >= box.y0 and extent.y1 <= box.y1)
+            assert inside, f"{what} is cut off: {extent} outside {figure.bbox}"
+
+
+def drawn_points(line):
+    """Display coordinates of points along a line as drawn (steps included)."""
+    xy = np.asarray(line.get_xydata(), dtype=float)
+    if line.get_drawstyle() == "steps-post" and len(xy) > 1:
+        corners = np.repeat(xy, 2, axis=0)
+        xy = np.column_stack([corners[1:, 0], corners[:-1, 1]])
+    points = line.get_transform().transform(xy)
+    points = points[np.isfinite(points).all(axis=1)]
+    if line.get_linestyle() in ("None", "none", "") or len(points) < 2:
+        return points
+    # 50 points along each segment, so a line crossing the legend counts
+    t = np.linspace(0, 1, 50)[:, None, None]
+    return (points[:-1] + t * (points[1:] - points[:-1])).reshape(-1, 2)
+
+
+def assert_legend_clear(display, renderer, axes):
+    """No line of ``axes`` passes under the legend."""
+    legend = next(ax.get_legend() for ax in display.figure_.axes
+                  if ax.get_legend() is not None)
+    box = legend.get_window_extent(renderer)
+    for ax in axes:
+        for line in ax.get_lines():
+            points = drawn_points(line)
+            under = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+                     & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))
+            assert not under.any(), f"the legend covers {line.get_label()!r}"
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +173,103 @@ def test_loss_curve_marks_backoff(backed_off_model, tmp_path):
     assert any("divergence" in t for t in legend_texts(display.ax_learning_rate_))
     rates = display.learning_rate_lines_[0].get_ydata()
     assert rates.min() < rates.max()
+
+
+@pytest.fixture(scope="module")
+def first_epoch_backoff_model():
+    """Asked for learning_rate=3, diverges in epoch 1 and backs off to 0.3."""
+    X, y = make_regression(n_samples=500, n_features=5, noise=5, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegressor(optimizer="adam", learning_rate=3, max_iter=12,
+                                tol=None, random_state=0).fit(X, (y - y.mean()) / y.std())
+    assert model._record.divergence_epochs == [0]
+    assert model.learning_rate_curve_[0] == pytest.approx(0.3)
+    return model
+
+
+def test_loss_curve_shows_requested_rate_before_first_epoch_backoff(
+        first_epoch_backoff_model, tmp_path):
+    display = LossCurveDisplay.from_estimator(first_epoch_backoff_model)
+    renderer = render(display, tmp_path)
+    (rate_line,) = display.learning_rate_lines_
+    # the rate curve starts at the requested 3 at epoch 0 and steps to 0.3
+    np.testing.assert_allclose(rate_line.get_xdata()[:2], [0, 1])
+    np.testing.assert_allclose(rate_line.get_ydata()[:2], [3, 0.3])
+    assert rate_line.get_drawstyle() == "steps-post"
+    low, high = display.ax_learning_rate_.get_ylim()
+    assert low < 0.3 and high > 3
+    # the back-off is marked where the rate was cut
+    (backoff,) = display.backoff_markers_
+    np.testing.assert_allclose(backoff.get_xydata(), [[1, 0.3]])
+    texts = legend_texts(display.ax_learning_rate_)
+    assert "learning rate, requested 3 (right axis)" in texts
+    assert any(t.startswith("back-off") for t in texts)
+    assert_text_inside(display, renderer)
+
+
+def test_loss_curve_constant_rate_draws_flat(first_epoch_backoff_model, tmp_path):
+    # after the back-off, float noise: 0.3 then 0.30000000000000004
+    display = LossCurveDisplay.from_estimator(first_epoch_backoff_model)
+    after = display.learning_rate_lines_[0].get_ydata()[1:]
+    assert len(set(after)) == 1
+    # a rate constant to 1e-9 is flat, between limits around it
+    noisy = [0.3, 0.30000000000000004, 0.29999999999999993, 0.3 * (1 + 1e-10)]
+    display = LossCurveDisplay(curves=[[1.0, 0.8, 0.7, 0.65]], labels=["model"],
+                               learning_rate_curves=[noisy]).plot()
+    renderer = render(display, tmp_path)
+    assert len(set(display.learning_rate_lines_[0].get_ydata())) == 1
+    low, high = display.ax_learning_rate_.get_ylim()
+    assert low <= 0.3 / 1.5 and high >= 0.3 * 1.5 and high / low <= 100
+    ticks = [t.get_text() for t in display.ax_learning_rate_.get_yticklabels(which="both")
+             if low <= t.get_position()[1] <= high and t.get_text()]
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks)
+    assert display.ax_learning_rate_.yaxis.get_offset_text().get_text() == ""
+    assert_text_inside(display, renderer)
+
+
+def test_loss_curve_log_scale_keeps_text_inside(classification, tmp_path):
+    X, y = classification
+    pipe = make_pipeline(
+        StandardScaler(),
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, tol=None,
+                      early_stopping=True, random_state=0),
+    ).fit(X, y)
+    display = LossCurveDisplay.from_estimator(pipe, yscale="log")
+    renderer = render(display, tmp_path)
+    assert display.ax_.get_ylabel() == "loss (log scale)"
+    assert_text_inside(display, renderer)
+    assert_legend_clear(display, renderer, [display.ax_, display.ax_learning_rate_])
+
+
+def test_loss_curve_legend_avoids_curves_of_both_axes(tmp_path):
+    # the validation loss rises into the upper right corner, where
+    # matplotlib's "best" for the twin axes (flat rate only) would go
+    epochs = np.arange(30)
+    display = LossCurveDisplay(
+        curves=[np.exp(-epochs / 5) + 0.2],
+        labels=["model"],
+        validation_curves=[0.3 + 0.05 * (epochs - 8) ** 2 / 20],
+        learning_rate_curves=[np.full(30, 0.01)],
+    ).plot(yscale="log")
+    renderer = render(display, tmp_path)
+    assert_legend_clear(display, renderer, [display.ax_, display.ax_learning_rate_])
+    assert_text_inside(display, renderer)
+
+
+def test_loss_curve_legend_on_given_axes_stays_inside(tmp_path):
+    fig, ax = plt.subplots()
+    epochs = np.arange(20)
+    display = LossCurveDisplay(
+        curves=[np.exp(-epochs / 5)], labels=["model"],
+        learning_rate_curves=[np.full(20, 0.1)],
+    ).plot(ax=ax)
+    render(display, tmp_path)
+    legend = display.ax_learning_rate_.get_legend()
+    assert display.figure_ is fig
+    assert tuple(fig.get_size_inches()) == tuple(plt.rcParams["figure.figsize"])
+    assert display.ax_.bbox.contains(*legend.get_window_extent().p0)
 
 
 def test_loss_curve_overlay_on_one_axes(regression):
@@ -211,6 +366,88 @@ def test_loss_curve_from_search_without_curves(classification):
         LossCurveDisplay.from_search(search)
 
 
+def many_candidate_search():
+    """18 candidates with near-identical curves: 3 rates x 3 alphas x 2 schedules."""
+    grid = list(product([0.01, 0.03, 0.1], [1e-4, 1e-3, 1e-2], ["constant", "cosine"]))
+    epochs = np.arange(1, 21)
+    params, curves, final = [], [], []
+    for k, (rate, alpha, schedule) in enumerate(grid):
+        params.append({"learning_rate": rate, "alpha": alpha, "schedule": schedule,
+                       "optimizer": "adam"})
+        loss = 0.3 + 0.7 * np.exp(-epochs * rate * 5) + 0.002 * k
+        curves.append([{"loss_curve": list(loss), "validation_scores": [],
+                        "learning_rate_curve": [rate] * 20, "n_divergences": 0,
+                        "status": "converged"}])
+        final.append(loss[-1])
+    ranks = np.argsort(np.argsort(final)) + 1
+    return SimpleNamespace(cv_results_={"params": params, "rank_test_score": ranks},
+                           curves_=curves)
+
+
+def line_style(line):
+    return (line.get_color(), line.get_marker(), line.get_linestyle())
+
+
+def test_loss_curve_from_search_many_candidates_default_cap(tmp_path):
+    search = many_candidate_search()
+    display = LossCurveDisplay.from_search(search)
+    renderer = render(display, tmp_path)
+    ranks = search.cv_results_["rank_test_score"]
+    best = list(np.argsort(ranks)[:10])
+    assert len(display.lines_) == 10
+    for line, i in zip(display.lines_, best):
+        np.testing.assert_allclose(line.get_ydata(),
+                                   search.curves_[i][0]["loss_curve"])
+    assert "10 best of 18 candidates" in display.ax_.get_title()
+    # every line looks different, and markers sit at different epochs
+    assert len({line_style(line) for line in display.lines_}) == 10
+    marked = [tuple(line.get_xdata()[line.get_markevery()[0]::
+                                     line.get_markevery()[1]])
+              for line in display.lines_]
+    assert all(m for m in marked)
+    assert len({x for m in marked for x in m}) == sum(len(m) for m in marked)
+    # named by the parameters that vary, not the constant optimizer
+    texts = legend_texts(display.ax_)
+    assert texts[0] == "learning_rate=0.1, alpha=0.0001, schedule=constant"
+    assert len(set(texts)) == 10 and not any("optimizer" in t for t in texts)
+    assert_text_inside(display, renderer)
+    assert_legend_clear(display, renderer, [display.ax_])
+
+
+def test_loss_curve_from_search_all_candidates_and_top(tmp_path):
+    search = many_candidate_search()
+    display = LossCurveDisplay.from_search(search, candidates=range(18))
+    renderer = render(display, tmp_path)
+    assert len({line_style(line) for line in display.lines_}) == 18
+    assert len(set(legend_texts(display.ax_))) == 18
+    assert "per candidate" in display.ax_.get_title()
+    # 18 entries go beside the axes
+    legend = display.ax_.get_legend().get_window_extent(renderer)
+    assert legend.x0 >= display.ax_.get_window_extent(renderer).x1
+    assert_text_inside(display, renderer)
+
+    display = LossCurveDisplay.from_search(search, top=4)
+    ranks = search.cv_results_["rank_test_score"]
+    for line, i in zip(display.lines_, np.argsort(ranks)[:4]):
+        np.testing.assert_allclose(line.get_ydata(),
+                                   search.curves_[i][0]["loss_curve"])
+    # the rate all four share goes to the title, the rest to the legend
+    assert "all with learning_rate=0.1" in display.ax_.get_title()
+    assert legend_texts(display.ax_)[0] == "alpha=0.0001, schedule=constant"
+    display = LossCurveDisplay.from_search(search, candidates=[0, 1, 17], top=2)
+    assert len(display.lines_) == 2
+    with pytest.raises(ValueError, match="top must be"):
+        LossCurveDisplay.from_search(search, top=0)
+
+
+def test_loss_curve_from_search_labels_tell_close_values_apart():
+    search = fake_lockstep_search()
+    search.cv_results_["params"][0]["learning_rate"] = 0.1001
+    display = LossCurveDisplay.from_search(search)
+    # three digits would make both "0.1"
+    assert display.labels[:2] == ["learning_rate=0.1001", "learning_rate=0.1"]
+
+
 # ------------------------------------------------------------- ScheduleDisplay
 def test_schedule_display_every_alias(tmp_path):
     display = ScheduleDisplay.from_schedule(
@@ -224,6 +461,48 @@ def test_schedule_display_every_alias(tmp_path):
     assert texts[0] == "constant"
     assert any(t.startswith("plateau (reacts to the loss") for t in texts)
     np.testing.assert_allclose(display.epochs[:5], [0, 0.25, 0.5, 0.75, 1.0])
+
+
+def line_pixels(display, line, x_range, renderer):
+    """RGB pixels of the rendered figure along ``line`` for x in ``x_range``."""
+    from matplotlib.colors import to_rgb
+
+    image = np.asarray(renderer.buffer_rgba())[..., :3] / 255
+    x, y = line.get_xdata(), line.get_ydata()
+    keep = (x >= x_range[0]) & (x <= x_range[1])
+    points = line.get_transform().transform(np.column_stack([x[keep], y[keep]]))
+    rows = np.clip(image.shape[0] - np.round(points[:, 1]).astype(int), 0, None)
+    cols = np.round(points[:, 0]).astype(int)
+    near = [image[r + dr, c] for r, c in zip(rows, cols) for dr in (-1, 0, 1)]
+    return np.array(near), np.array(to_rgb(line.get_color()))
+
+
+def test_schedule_display_overlapping_curves_stay_visible(tmp_path):
+    names = list(SCHEDULE_ALIASES)
+    display = ScheduleDisplay.from_schedule(names, n_epochs=30, learning_rate=0.1,
+                                            n_batches=4)
+    renderer = render(display, tmp_path)
+    lines = dict(zip(names, display.lines_))
+    # every name in the legend
+    texts = legend_texts(display.ax_)
+    assert len(texts) == len(names)
+    assert all(t.split(" ")[0] == name for t, name in zip(texts, names))
+    assert_text_inside(display, renderer)
+    assert_legend_clear(display, renderer, [display.ax_])
+    for under, over, x_range in [("constant", "plateau", (5, 25)),
+                                 ("cosine", "warmup_cosine", (10, 25))]:
+        np.testing.assert_allclose(
+            display.learning_rates[names.index(under)][40:100],
+            display.learning_rates[names.index(over)][40:100])
+        # both colours are on the rendered image along the curves
+        for name in (under, over):
+            pixels, color = line_pixels(display, lines[name], x_range, renderer)
+            close = np.abs(pixels - color).max(axis=1) < 0.1
+            assert close.mean() > 0.1, f"{name} is hidden"
+        # as the later curve is dashed on top of the earlier, solid one
+        assert lines[under].get_linestyle() == "-"
+        assert lines[over].get_linestyle() == "--"
+        assert lines[over].get_zorder() > lines[under].get_zorder()
 
 
 def test_schedule_display_values_match_schedule():
@@ -302,6 +581,18 @@ def test_search_score_display_full_name_and_no_hue(pipeline_search):
     results = pipeline_search.cv_results_
     best_at_001 = np.nanmax(results["mean_test_score"][:2])
     assert line.get_ydata()[0] == pytest.approx(best_at_001)
+
+
+def test_search_score_display_names_the_maximised_parameters(pipeline_search,
+                                                             tmp_path):
+    display = SearchScoreDisplay.from_search(pipeline_search)
+    renderer = render(display, tmp_path)
+    assert "each point: best over schedule" in display.ax_.get_title()
+    assert display.best_over == ["logisticclassifier__schedule"]
+    assert_text_inside(display, renderer)
+    display = SearchScoreDisplay.from_search(pipeline_search, hue="schedule")
+    assert display.best_over == []
+    assert "best over" not in display.ax_.get_title()
 
 
 def test_search_score_display_multimetric(classification):
@@ -394,6 +685,40 @@ def test_lr_range_display_from_result(tmp_path):
     assert legend_texts(display.ax_)[1] == "suggested learning rate: 0.01"
     # the blow-up at the end is cut off so the descent stays readable
     assert display.ax_.get_ylim()[1] < 2
+
+
+def noisy_lr_result():
+    """A range test whose raw minibatch losses are noisy (log-normal)."""
+    rng = np.random.default_rng(0)
+    rates = np.logspace(-6, 1, 120)
+    clean = (0.2 + 0.8 / (1 + 300 * rates)
+             + np.where(rates > 0.5, 20 * (rates - 0.5) ** 2, 0))
+    raw = clean * np.exp(rng.normal(0, 0.35, rates.size))
+    smoothed, average = np.empty_like(raw), 0.0
+    for i, value in enumerate(raw):
+        average = 0.9 * average + 0.1 * value
+        smoothed[i] = average / (1 - 0.9 ** (i + 1))
+    # the test stops once the smoothed loss is 4 times its lowest
+    end = int(np.argmax(smoothed > 4 * np.minimum.accumulate(smoothed))) + 1
+    return SimpleNamespace(learning_rates=rates[:end], losses=smoothed[:end],
+                           raw_losses=raw[:end], suggested_learning_rate=1e-2)
+
+
+def test_lr_range_display_shows_noisy_raw_curve(tmp_path):
+    result = noisy_lr_result()
+    display = LRRangeDisplay.from_result(result)
+    renderer = render(display, tmp_path)
+    low, high = display.ax_.get_ylim()
+    raw = result.raw_losses
+    before_blow_up = raw[result.learning_rates <= 0.5]
+    inside = (before_blow_up >= low) & (before_blow_up <= high)
+    assert inside.mean() >= 0.97
+    # the smoothed curve is whole up to its minimum, and the blow-up is cut
+    lowest = np.argmin(result.losses)
+    assert low <= result.losses[:lowest + 1].min()
+    assert high >= result.losses[:lowest + 1].max()
+    assert high < raw.max()
+    assert_text_inside(display, renderer)
 
 
 def test_lr_range_display_without_suggestion_on_given_axes():

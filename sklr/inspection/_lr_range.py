@@ -120,8 +120,12 @@ class LRRangeDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; None creates a new figure.
         clip_loss : bool, default=True
-            Cut the y axis a little above the starting loss, so that the
-            blow-up at the end of the test does not flatten the rest.
+            Fit the y axis to the losses before the blow-up at the end of the
+            test, so that it does not flatten the rest: to the raw losses
+            (the smoothed ones without raw losses), except rare spikes far
+            beyond their 1% and 99% quantiles, and the smoothed curve, up to
+            the step where the smoothed loss, past its minimum, climbs back
+            above its start.
         legend : bool, default=True
             Draw a legend.
 
@@ -138,14 +142,10 @@ class LRRangeDisplay:
                     label="loss per step")
         (self.line_,) = ax.plot(rates, losses, color="C0",
                                 label="smoothed loss" if has_raw else "loss per step")
-        finite = losses[np.isfinite(losses)]
-        if clip_loss and finite.size > 1:
-            start, low = finite[0], finite.min()
-            if has_raw:
-                raw = np.asarray(self.raw_losses, dtype=float)
-                low = min(low, np.nanmin(np.where(np.isfinite(raw), raw, np.nan)))
-            span = max(start - low, 1e-12 * max(abs(start), 1.0))
-            ax.set_ylim(low - 0.1 * span, start + 0.5 * span)
+        if clip_loss:
+            limits = _loss_limits(losses, self.raw_losses)
+            if limits is not None:
+                ax.set_ylim(*limits)
 
         self.suggestion_line_ = None
         if self.suggested_learning_rate is not None:
@@ -165,3 +165,39 @@ class LRRangeDisplay:
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
+
+
+def _loss_limits(losses, raw_losses):
+    """Y limits that show the loss per step up to the blow-up, or None.
+
+    The blow-up starts at the first step after the minimum of the smoothed
+    ``losses`` where they are above their start (the median of the first
+    tenth) or not finite. Before it, the limits hold the raw losses and the
+    whole smoothed curve, with a margin; a raw loss beyond the 1% or 99%
+    quantile by more than a quarter of their distance is left out, so that a
+    rare spike does not squash the rest.
+    """
+    losses = np.asarray(losses, dtype=float)
+    raw = losses if raw_losses is None else np.asarray(raw_losses, dtype=float)
+    finite = np.isfinite(losses)
+    if finite.sum() < 2:
+        return None
+    n_steps = len(losses)
+    head = losses[:max(3, n_steps // 10)]
+    head = head[np.isfinite(head)]
+    start = np.median(head) if head.size else losses[finite][0]
+    lowest = int(np.nanargmin(np.where(finite, losses, np.nan)))
+    after = np.flatnonzero(~(losses[lowest:] <= start))
+    end = lowest + after[0] if after.size else n_steps
+    smooth = losses[:end][finite[:end]]
+    shown = raw[:end][np.isfinite(raw[:end])]
+    low, high = smooth.min(), max(smooth.max(), start)
+    if shown.size:
+        q_low, q_high = np.quantile(shown, [0.01, 0.99])
+        # the extremes too, unless they are outliers far beyond the quantiles
+        reach = 0.25 * (q_high - q_low)
+        q_low = shown.min() if q_low - shown.min() <= reach else q_low
+        q_high = shown.max() if shown.max() - q_high <= reach else q_high
+        low, high = min(low, q_low), max(high, q_high)
+    span = max(high - low, 1e-12 * max(abs(high), 1.0))
+    return low - 0.05 * span, high + 0.1 * span

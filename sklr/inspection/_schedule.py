@@ -4,22 +4,88 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sklr.inspection._loss_curve import _curve_colors, _format_value, _get_axes
-from sklr.schedules import ReduceOnPlateau, Warmup, resolve_schedule
+from sklr.inspection._loss_curve import (
+    _curve_colors,
+    _format_value,
+    _get_axes,
+    _place_legend,
+)
+from sklr.schedules import resolve_schedule
+
+# two curves that agree on this share of the steps are drawn so both show
+_OVERLAP_SHARE = 0.05
 
 
 def _is_loss_aware(schedule):
     """Whether the schedule's value depends on the loss it observes."""
-    while isinstance(schedule, Warmup):
-        schedule = schedule.schedule
-    return isinstance(schedule, ReduceOnPlateau)
+    return bool(getattr(schedule, "watches_loss", False))
+
+
+def _overlap_groups(learning_rates):
+    """Group curves that coincide over a stretch, in drawing order.
+
+    Two curves coincide where their rates agree to a relative 1e-9; they
+    overlap when that holds on at least ``_OVERLAP_SHARE`` of the steps (and
+    two steps), so that a single crossing does not count. Groups are the
+    connected sets of overlapping curves.
+    """
+    n_curves = len(learning_rates)
+    parent = list(range(n_curves))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for j in range(n_curves):
+        b = np.asarray(learning_rates[j], dtype=float)
+        for i in range(j):
+            a = np.asarray(learning_rates[i], dtype=float)
+            same = np.isclose(a, b, rtol=1e-9, atol=0)
+            if same.sum() >= max(2, _OVERLAP_SHARE * len(same)):
+                parent[root(j)] = root(i)
+    groups = {}
+    for i in range(n_curves):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _overlap_styles(learning_rates):
+    """Line style, width and z-order of each curve, so that none hides another.
+
+    In each group of coinciding curves (see :func:`_overlap_groups`) the
+    first is solid and wide; the others are drawn on top with dashes that
+    take turns along the line, so that every colour shows, the solid one in
+    the gaps.
+    """
+    styles = [{"linestyle": "-", "linewidth": 1.5, "zorder": 2.0}
+              for _ in learning_rates]
+    for group in _overlap_groups(learning_rates):
+        if len(group) < 2:
+            continue
+        size = len(group)
+        styles[group[0]] = {"linestyle": "-", "linewidth": 2.5, "zorder": 2.0}
+        for m, i in enumerate(group[1:], start=1):
+            # in a period of 3 * size line widths, the offsets put the dashes
+            # of the members 1, 2, ... at [0, 3), [3 size - 3, 3 size), ...,
+            # leaving [3, 6) to the solid curve underneath
+            styles[i] = {
+                "linestyle": ((3 * (m - 1)) % (3 * size), (3, 3 * (size - 1))),
+                "linewidth": 2.0,
+                "zorder": 2.0 + 0.01 * m,
+            }
+    return styles
 
 
 class ScheduleDisplay:
     """Learning rate against the epoch for one or several schedules.
 
     Build it with :meth:`from_schedule`, which evaluates the schedules the
-    way training would, step by step, without fitting anything.
+    way training would, step by step, without fitting anything. Curves that
+    coincide over a stretch (``"constant"`` and ``"plateau"`` in a preview,
+    ``"cosine"`` and ``"warmup_cosine"`` after the warm-up) stay visible:
+    the first is drawn solid and wide, the others on top of it with dashes
+    that take turns.
 
     Parameters
     ----------
@@ -143,18 +209,23 @@ class ScheduleDisplay:
             Scale of the learning-rate axis. The log scale shows decays over
             orders of magnitude; the linear one shows shapes as often drawn.
         legend : bool, default=True
-            Draw a legend.
+            Draw a legend naming every schedule, where it covers no curve
+            (beside the axes if there is none, or if it has more than eight
+            entries and the display created the figure).
 
         Returns
         -------
         self : ScheduleDisplay
         """
+        new_figure = ax is None
         ax = _get_axes(ax, "ScheduleDisplay.plot")
         colors = _curve_colors(len(self.learning_rates))
+        styles = _overlap_styles(self.learning_rates)
         self.lines_ = [
             ax.plot(self.epochs, rate, drawstyle="steps-post", label=label,
-                    color=color)[0]
-            for rate, label, color in zip(self.learning_rates, self.labels, colors)
+                    color=color, **style)[0]
+            for rate, label, color, style in zip(
+                self.learning_rates, self.labels, colors, styles)
         ]
         ax.set_yscale(yscale)
         ax.set_xlabel("epoch")
@@ -164,7 +235,10 @@ class ScheduleDisplay:
             else "Learning-rate schedules"
         )
         if legend:
-            ax.legend(fontsize="small")
+            handles, texts = ax.get_legend_handles_labels()
+            # long handles, so that the dash patterns show
+            _place_legend(ax, handles, texts, data_axes=[ax], new_figure=new_figure,
+                          handlelength=3.5)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

@@ -13,6 +13,7 @@ from sklr.inspection._loss_curve import (
     _get_axes,
     _last_round_rows,
     _short_name,
+    _varying_params,
 )
 
 
@@ -76,7 +77,8 @@ class SearchScoreDisplay:
     crosses at the bottom of the axes. Build it with :meth:`from_search`.
 
     When other searched hyperparameters vary too, each point shows the best
-    mean score over them at that learning rate and hue value.
+    mean score over them at that learning rate and hue value, and the title
+    names them ("each point: best over optimizer, alpha").
 
     Parameters
     ----------
@@ -97,6 +99,10 @@ class SearchScoreDisplay:
         Name of the hue hyperparameter, for the legend title.
     score_name : str, default=None
         Name of the score, for the y label.
+    best_over : list of str, default=None
+        Hyperparameters, other than the plotted one and the hue, that vary
+        among the candidates: each point is the best mean score over them,
+        which the title says. None or empty when nothing else varies.
 
     Attributes
     ----------
@@ -148,6 +154,7 @@ class SearchScoreDisplay:
         param_name="learning_rate",
         hue_name=None,
         score_name=None,
+        best_over=None,
     ):
         self.param_values = param_values
         self.mean_scores = mean_scores
@@ -158,6 +165,7 @@ class SearchScoreDisplay:
         self.param_name = param_name
         self.hue_name = hue_name
         self.score_name = score_name
+        self.best_over = best_over
 
     @classmethod
     def from_search(
@@ -175,7 +183,9 @@ class SearchScoreDisplay:
         Works with any fitted scikit-learn search (``GridSearchCV``,
         ``RandomizedSearchCV``, the halving searches, sklr's searches). For
         successive-halving searches each candidate's score from the last
-        round it reached is used.
+        round it reached is used. When searched hyperparameters other than
+        ``param`` and ``hue`` vary, each point is the best candidate over
+        them, and the title names them.
 
         Parameters
         ----------
@@ -259,6 +269,8 @@ class SearchScoreDisplay:
             param_name=param,
             hue_name=hue,
             score_name=score_name,
+            best_over=[name for name in _varying_params(params)
+                       if name not in (param, hue)],
         )
         return display.plot(ax=ax, **kwargs)
 
@@ -363,7 +375,14 @@ class SearchScoreDisplay:
         score = f"mean CV score ({self.score_name})" if self.score_name else (
             "mean CV score")
         ax.set_ylabel(f"{score}, band: ± 1 std")
-        ax.set_title(f"Cross-validated score against the {short.replace('_', ' ')}")
+        title = f"Cross-validated score against the {short.replace('_', ' ')}"
+        if self.best_over:
+            short_names = [_short_name(name) for name in self.best_over]
+            if len(set(short_names)) < len(short_names):
+                short_names = list(self.best_over)
+            names = ", ".join(short_names)
+            title += f"\n(each point: best over {names})"
+        ax.set_title(title)
         if legend:
             ax.legend(
                 title=None if self.hue_name is None else _short_name(self.hue_name),
