@@ -1,5 +1,6 @@
 """sklr: learning rate, schedule and optimizer as tunable scikit-learn hyperparameters."""
 
+from sklr._persistence import get_trusted_types
 from sklr.diagnostics import diagnose
 from sklr.linear_model import LinearRegressor, LogisticClassifier
 from sklr.lr_finder import lr_range_test
@@ -14,5 +15,6 @@ __all__ = [
     "MLPRegressor",
     "__version__",
     "diagnose",
+    "get_trusted_types",
     "lr_range_test",
 ]

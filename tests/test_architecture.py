@@ -18,7 +18,7 @@ LAYERS = [
     ["sklr._base", "sklr.linear_model", "sklr.neural_network"],
     ["sklr.lr_finder", "sklr.diagnostics", "sklr.model_selection"],
     ["sklr.inspection"],
-    ["sklr.cli", "sklr.__main__", "sklr", "sklr.utils"],
+    ["sklr.cli", "sklr.__main__", "sklr", "sklr.utils", "sklr._persistence"],
 ]
 
 
