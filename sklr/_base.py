@@ -30,7 +30,7 @@ from sklr._compat import (
 )
 from sklr._engine import MemberConfig, Stack, TrainingData, TrainingPlan
 from sklr._sweep import auto_learning_rate
-from sklr.exceptions import DivergenceError, DivergenceWarning
+from sklr.exceptions import DivergenceError, DivergenceWarning, LearningRateWarning
 from sklr.optimizers import OPTIMIZER_ALIASES, Optimizer, resolve_optimizer
 from sklr.schedules import SCHEDULE_ALIASES, Schedule, resolve_schedule
 
@@ -54,6 +54,86 @@ def _check_magnitude(values, name, dtype=None):
             f"{dtype} training (max abs {largest:.3g} > {limit:.3g}); "
             "rescale the data, e.g. with StandardScaler."
         )
+
+
+# A loss that fell by less than this share from its first epoch made no progress.
+NO_PROGRESS = 0.01
+# Each of the last epochs must lower the loss by this share to count as a decline.
+DECLINE = 1e-9
+# The last epoch's decrease at least this share of the one five epochs before
+# is a steady pace (decreases are negative numbers here).
+STEADY = 0.8
+# A final loss this many times the best one ended far above it.
+FAR_ABOVE_BEST = 2.0
+
+
+def _learning_rate_doubts(record, has_validation):
+    """What a finished fit's curve says against its learning rate, as messages.
+
+    * Stopped by the ``tol`` rule while the loss fell by less than 1% from its
+      first epoch, declining at every one of the last epochs and at a steady
+      pace: the steps are too small to move. At a minimum, minibatch noise
+      makes the loss go up and down; near one, its decline slows
+      geometrically.
+    * Ended at more than twice its best loss (without validation, whose best
+      weights are restored): late steps are too large.
+    """
+    curve = np.asarray(record.loss_curve, dtype=float)
+    rate = f"{record.learning_rate:.3g}"
+    if len(curve) < 2 or not np.isfinite(curve).all():
+        return []
+    doubts = []
+    first, best, final = curve[0], curve.min(), curve[-1]
+    if record.status == "converged" and first > 0:
+        tail = np.diff(curve[-min(len(curve), 6):])
+        # too small a rate declines at a steady pace; a run that converged
+        # near its start slows down geometrically
+        steady = len(tail) > 1 and tail[-1] <= STEADY * tail[0]
+        if ((first - best) < NO_PROGRESS * first and steady
+                and (tail < -DECLINE * first).all()):
+            doubts.append(
+                f"Training stopped after {len(curve)} epochs because the loss "
+                f"stopped improving by tol, but it fell only "
+                f"{100 * (first - best) / first:.2g}% from its first epoch while "
+                f"still declining: learning rate {rate} may be too low. Try a "
+                "larger one or learning_rate='auto'.")
+    if not has_validation and best > 0 and final > FAR_ABOVE_BEST * best:
+        doubts.append(
+            f"The final training loss {final:.4g} is {final / best:.3g} times the "
+            f"best, {best:.4g} in epoch {int(curve.argmin()) + 1}: learning rate "
+            f"{rate} may be too high late in training. Try a decaying schedule "
+            "such as 'cosine', a smaller rate, or early_stopping=True.")
+    return doubts
+
+
+def _training_layout(X):
+    """``X`` as the loop reads it: C-ordered rows if dense, CSR if sparse.
+
+    Done once per fit: the loop gathers rows every minibatch, and gathering
+    rows of a Fortran-ordered array (any float DataFrame) copies it whole.
+    """
+    if sp.issparse(X):
+        return X.tocsr()
+    return np.ascontiguousarray(X)
+
+
+def _checked_weights(weights, name):
+    """Weights with a positive, finite sum in their dtype.
+
+    The objective is a weighted mean, so rescaling every weight by the same
+    factor changes nothing; weights whose sum overflows (float32 with weights
+    near 1e37) are rescaled by their maximum.
+    """
+    if not np.isfinite(weights).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):
+        weights = weights / weights.max()
+        total = weights.sum()
+    if not total > 0:
+        raise ValueError(f"{name} must have a positive sum.")
+    return weights
 
 
 class BaseSKLR(BaseEstimator):
@@ -94,6 +174,10 @@ class BaseSKLR(BaseEstimator):
     def _penalty_strengths(self):
         """``(alpha_l2, alpha_l1)`` of the objective."""
         return self.alpha, 0.0
+
+    def _objective_scaling(self, model):
+        """``(penalty_weights, loss_scale)`` of the plan: none for classifiers."""
+        return None, 1.0
 
     def _check_extra_params(self):
         """Checks beyond ``_parameter_constraints`` (e.g. hidden layer sizes)."""
@@ -189,6 +273,9 @@ class BaseSKLR(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=5,
             )
+        for message in _learning_rate_doubts(record, has_validation=bool(
+                record.validation_scores)):
+            warnings.warn(message, LearningRateWarning, stacklevel=5)
 
     def _plan(self, X, y, sample_weight=None, *, validation=(None, None, None),
               continuing=False, classes=None, incremental=False, rows=None):
@@ -223,11 +310,6 @@ class BaseSKLR(BaseEstimator):
         self._check_extra_params()
         optimizer = resolve_optimizer(self.optimizer)
         schedule = resolve_schedule(self.schedule)
-        if continuing and not self._same_structure(optimizer):
-            raise ValueError(
-                "warm_start/partial_fit cannot change the optimizer type or the "
-                "model structure of a fitted estimator; fit a new one instead."
-            )
         X, y = validate_data(
             self, X, y, reset=not continuing,
             accept_sparse=["csr", "csc"] if self._supports_sparse else False,
@@ -235,14 +317,20 @@ class BaseSKLR(BaseEstimator):
             y_numeric=not self._is_classifier,
         )
         _check_magnitude(X, "X")
+        X = _training_layout(X)
         dtype = X.dtype
         sample_weight = check_sample_weight(sample_weight, X, dtype=dtype)
         if rows is not None:
             y, sample_weight = y[rows], sample_weight[rows]
         Y = self._encode_targets(y, continuing, classes, incremental, sample_weight)
-        sample_weight = sample_weight * self._class_weights(y)
-        if sample_weight.sum() <= 0:
-            raise ValueError("sample_weight must have a positive sum.")
+        if continuing:
+            change = self._structure_change(optimizer, X.shape[1], Y.shape[1])
+            if change is not None:
+                raise ValueError(
+                    f"warm_start/partial_fit cannot change {change} of a fitted "
+                    "estimator; fit a new one instead (warm_start=False).")
+        sample_weight = sample_weight * self._class_weights(y, incremental)
+        sample_weight = _checked_weights(sample_weight, "sample_weight")
 
         X_val, y_val, sample_weight_val = validation
         Y_val = None
@@ -254,12 +342,12 @@ class BaseSKLR(BaseEstimator):
                 y_numeric=not self._is_classifier,
             )
             _check_magnitude(X_val, "X_val")
+            X_val = _training_layout(X_val)
             Y_val = self._encode_targets(y_val, True, None, False, None,
                                          validation=True)
-            sample_weight_val = check_sample_weight(sample_weight_val, X_val,
-                                                    dtype=dtype)
-            if sample_weight_val.sum() <= 0:
-                raise ValueError("sample_weight_val must have a positive sum.")
+            sample_weight_val = _checked_weights(
+                check_sample_weight(sample_weight_val, X_val, dtype=dtype),
+                "sample_weight_val")
         random_state = check_random_state(self.random_state)
         if X_val is None and self.early_stopping and not incremental:
             rows, X_val, Y, Y_val, sample_weight, sample_weight_val = self._split(
@@ -269,7 +357,7 @@ class BaseSKLR(BaseEstimator):
         if learning_rate == "auto" and continuing:
             # keep the rate the first fit chose: the test starts from fresh
             # weights, and partial_fit chunks are too small for it
-            learning_rate = self._record.learning_rate / self._record.lr_factor
+            learning_rate = self._base_learning_rate
         alpha_l2, alpha_l1 = self._penalty_strengths()
         seed = random_state.randint(np.iinfo(np.int32).max)
         member = MemberConfig(
@@ -291,9 +379,11 @@ class BaseSKLR(BaseEstimator):
             sample_weight_val=sample_weight_val, scorer=self._validation_score,
         )
         model = self._model if continuing else self._make_model(X.shape[1], Y.shape[1])
+        penalty_weights, loss_scale = self._objective_scaling(model)
         plan = TrainingPlan(data=data, model=model, loss=self._make_loss(),
                             member=member, dtype=dtype, seed=seed,
-                            batch_size=self.batch_size, shuffle=self.shuffle)
+                            batch_size=self.batch_size, shuffle=self.shuffle,
+                            penalty_weights=penalty_weights, loss_scale=loss_scale)
         if learning_rate == "auto":
             default = inspect.signature(type(self)).parameters["learning_rate"].default
             member.learning_rate = auto_learning_rate(plan, fallback=default)
@@ -323,12 +413,33 @@ class BaseSKLR(BaseEstimator):
         if parts is None:
             parts = train_test_split(positions, Y, sample_weight, **split)
         train, val, Y_train, Y_val, w_train, w_val = parts
+        for part, weights in (("training", w_train), ("validation", w_val)):
+            if not weights.sum() > 0:
+                raise ValueError(
+                    f"early_stopping split the data so that its {part} part has "
+                    "zero total sample_weight; pass X_val and y_val, change "
+                    "validation_fraction or random_state, or give those samples "
+                    "weight.")
         if rows is not None:
             train, val = rows[train], rows[val]
         return train, X[val], Y_train, Y_val, w_train, w_val
 
-    def _same_structure(self, optimizer):
-        return optimizer.structure_key() == self.optimizer_.structure_key()
+    def _structure_change(self, optimizer, n_features, n_outputs):
+        """What ``warm_start`` / ``partial_fit`` cannot change, if it changed.
+
+        One rule: the model the current parameters would build must have the
+        fitted model's structure key, and the optimizer the fitted one's
+        (class and structural flags). Returns a description, or None.
+        """
+        new = self._make_model(n_features, n_outputs).structure_key()
+        old = self._model.structure_key()
+        if new != old:
+            changed = [f"{a!r} -> {b!r}" for a, b in zip(old, new) if a != b]
+            return f"the model structure ({', '.join(changed)})"
+        if optimizer.structure_key() != self.optimizer_.structure_key():
+            return (f"the optimizer ({self.optimizer_.structure_key()} -> "
+                    f"{optimizer.structure_key()})")
+        return None
 
     def _set_fitted(self, stack, member, plan):
         """Copy a trained member of ``stack``, planned by ``plan``, into fitted attributes."""
@@ -339,7 +450,10 @@ class BaseSKLR(BaseEstimator):
         self._params, self._buffers = record.params, record.buffers
         self._schedule_state = stack.schedule_states[member]
         self._epoch = stack.epoch
-        self._dtype = plan.dtype
+        # the scalar type, which skops loads without being told to trust it
+        self._dtype = plan.dtype.type
+        self._loss_scale = plan.loss_scale
+        self._base_learning_rate = config.learning_rate
         self.optimizer_ = config.optimizer
         self.schedule_ = config.schedule
         self.n_iter_ = record.n_iter
@@ -384,17 +498,54 @@ class BaseSKLR(BaseEstimator):
 
 
 class RegressorBase(BaseSKLR):
-    """Regression targets, standardized inside so defaults suit any target scale.
+    """Regression targets, standardized inside as a preconditioner only.
 
-    The model learns ``(y - mean) / scale``; ``coef_`` and ``predict`` are in
-    the original units. For squared error and the L2 penalty this leaves the
-    minimizer unchanged (the objective is only scaled by ``1 / scale**2``);
-    the Huber ``epsilon``, the L1 penalty and the reported losses are in
-    units of the standardized target.
+    The model learns ``(y - mean) / scale`` per target, so ``learning_rate``
+    and ``clip_norm`` mean the same for a target in dollars or in millions
+    of dollars. The objective stays the user's: with ``s_o`` the scale of
+    target ``o`` and ``S**2`` the mean of the ``s_o**2``, the training
+    objective is the user's divided by ``S**2``, which is what the output
+    weights ``(s_o / S)**2`` of the loss, Huber thresholds ``epsilon /
+    s_o`` and the penalty weights (:meth:`_objective_scaling`) make it. The
+    optimum is the one of the problem in the target's units (``penalty="l1"``
+    solves ``Lasso``), and reported losses are multiplied back by ``S**2``.
     """
 
     _is_classifier = False
     _multi_output = True
+
+    _parameter_constraints = {
+        **BaseSKLR._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "huber"})],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def _make_loss(self):
+        from sklr._losses import Huber, SquaredError
+
+        scale = self._y_scale
+        mean_square = np.mean(scale**2)
+        weights = None if len(scale) == 1 else scale**2 / mean_square
+        if self.loss == "huber":
+            return Huber(self.epsilon / scale, output_weights=weights)
+        return SquaredError(output_weights=weights)
+
+    def _objective_scaling(self, model):
+        """Penalty weights and loss scale that keep the objective in the target's units.
+
+        A parameter of the output layer is ``s_o`` times smaller inside than
+        in the user's units (``coef_ = s * W``); hidden layers are not
+        rescaled. Dividing the user's objective by ``S**2`` gives, per entry,
+        L2 weights ``(s_o / S)**2`` and L1 weights ``s_o / S**2`` on the
+        output layer and ``1 / S**2`` elsewhere.
+        """
+        scale = self._y_scale
+        mean_square = float(np.mean(scale**2))
+        l2, l1 = [], []
+        for output in model.output_layer:
+            l2.append(scale**2 / mean_square if output else 1 / mean_square)
+            l1.append(scale / mean_square if output else 1 / mean_square)
+        return (l2, l1), mean_square
 
     def _encode_targets(self, y, continuing, classes, incremental, sample_weight,
                         validation=False):
@@ -415,28 +566,32 @@ class RegressorBase(BaseSKLR):
                     # center exactly, so the model sees zeros, not rounding noise
                     self._y_mean[constant] = Y[0, constant]
                 self._y_scale = scale
-            elif Y.shape[1] != len(self._y_scale):
-                raise ValueError(
-                    f"y has {Y.shape[1]} targets but the estimator was fitted "
-                    f"with {len(self._y_scale)}."
-                )
+        if Y.shape[1] != len(self._y_scale):
+            name = "y_val" if validation else "y"
+            raise ValueError(f"{name} has {Y.shape[1]} targets but the estimator was "
+                             f"fitted with {len(self._y_scale)}.")
         return (Y - self._y_mean) / self._y_scale
 
     def _centers_targets(self):
         return True
 
-    def _class_weights(self, y):
+    def _class_weights(self, y, incremental=False):
         return 1.0
 
     def _validation_score(self, raw, Y, sample_weight):
-        """Weighted R^2 of every model of a stack (uniform average over targets)."""
+        """Weighted R^2 of every model of a stack (uniform average over targets).
+
+        A constant target scores 0 (1 if predicted exactly), as scikit-learn's
+        ``r2_score`` does; rounding noise in its spread does not count.
+        """
         w = sample_weight / sample_weight.sum()
         mean = w @ Y
         total = w @ (Y - mean) ** 2
         residual = np.einsum("b,kbo->ko", w, (Y - raw) ** 2)
+        constant = total <= 1e-20 * (w @ Y**2)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(total > 0, 1 - residual / total,
-                          np.where(residual == 0, 1.0, 0.0))
+            r2 = np.where(constant, np.where(residual == 0, 1.0, 0.0),
+                          1 - residual / total)
         return r2.mean(axis=1)
 
     def predict(self, X):
@@ -508,10 +663,16 @@ class ClassifierBase(BaseSKLR):
                     f"the data, but the data contains only one class: "
                     f"{self.classes_[0]!r}."
                 )
+        elif continuing and incremental and classes is not None and not np.array_equal(
+                np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} differs from the classes of "
+                f"the first call to partial_fit, {self.classes_.tolist()}.")
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if len(unknown):
+            name = "y_val" if validation else "y"
             raise ValueError(
-                f"y contains labels not seen in the classes of the first fit: "
+                f"{name} contains labels not seen in the classes of the first fit: "
                 f"{unknown.tolist()}."
             )
         codes = np.searchsorted(self.classes_, y)
@@ -519,12 +680,22 @@ class ClassifierBase(BaseSKLR):
             return codes.reshape(-1, 1).astype(np.float64)
         return np.eye(len(self.classes_))[codes]
 
-    def _class_weights(self, y):
+    def _class_weights(self, y, incremental=False):
         if self.class_weight is None:
             return 1.0
+        if self.class_weight == "balanced" and incremental:
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of the whole data, "
+                "which partial_fit does not see; pass a dict, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on all labels.")
         from sklearn.utils.class_weight import compute_class_weight
 
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        if not (np.isfinite(weights).all() and (weights >= 0).all()):
+            raise ValueError(
+                "class_weight values must be finite and non-negative, got "
+                f"{self.class_weight!r}.")
         return weights[np.searchsorted(self.classes_, y)]
 
     def _make_loss(self):

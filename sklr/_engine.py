@@ -65,10 +65,16 @@ class MemberRecord:
     no_improvement: int = 0
     divergence_epochs: list = field(default_factory=list)
     divergence_learning_rates: list = field(default_factory=list)
-    lr_factor: float = 1.0
+    # back-offs so far: the rate in use is the base rate / 10 ** backoffs
+    backoffs: int = 0
     params: list | None = None
     buffers: list | None = None
     opt_state: list | None = None
+
+    @property
+    def lr_factor(self):
+        """The factor the back-offs put on the base rate."""
+        return 10.0 ** -self.backoffs
 
 
 @dataclass
@@ -123,6 +129,15 @@ class TrainingPlan:
         Minibatch size.
     shuffle : bool
         Reshuffle the samples every epoch.
+    penalty_weights : tuple of two lists, or None
+        ``(l2, l1)``: per parameter array, weights of its entries in the L2
+        and L1 penalties (broadcastable to one member's array); None weighs
+        every penalized entry 1. Regressors that standardize targets use
+        them to keep the penalty in the target's units.
+    loss_scale : float
+        Factor from the training objective to the user's units: reported
+        losses are multiplied by it. Stopping and divergence checks use the
+        unscaled (standardized) objective.
     """
 
     data: TrainingData
@@ -133,6 +148,8 @@ class TrainingPlan:
     seed: int
     batch_size: int | str = "auto"
     shuffle: bool = True
+    penalty_weights: tuple | None = None
+    loss_scale: float = 1.0
 
 
 def batch_size_for(batch_size, n_samples):
@@ -286,20 +303,26 @@ class Stack:
         Minibatch size; ``"auto"`` is ``min(200, n_samples)``.
     shuffle : bool
         Reshuffle the samples every epoch.
+    penalty_weights : tuple of two lists, default=None
+        Weights of the parameters' entries in the L2 and L1 penalties; see
+        :class:`TrainingPlan`.
+    loss_scale : float, default=1.0
+        Factor from the training objective to the reported losses.
     """
 
     # per-model arrays that follow the rows of the stack
-    _row_vectors = ("_rows", "_base_lr", "_lr_factor", "_alpha_l2", "_alpha_l1",
+    _row_vectors = ("_rows", "_base_lr", "_lr_divisor", "_alpha_l2", "_alpha_l1",
                     "_clip_norm", "_reference_loss", "_loss_limit")
 
     def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
-                 shuffle=True):
+                 shuffle=True, penalty_weights=None, loss_scale=1.0):
         self.model = model
         self.loss = loss
         self.members = members
         self.dtype = np.dtype(dtype)
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.loss_scale = float(loss_scale)
         self.records = [MemberRecord() for _ in members]
         self.epoch = 0
         self._rng = np.random.default_rng(seed)
@@ -325,12 +348,13 @@ class Stack:
 
         self._rows = np.arange(len(members))
         self._base_lr = vector("learning_rate")
-        self._lr_factor = np.ones(len(members), dtype=self.dtype)
+        self._lr_divisor = np.ones(len(members))
         self._alpha_l2 = vector("alpha_l2")
         self._alpha_l1 = vector("alpha_l1")
         self._clip_norm = vector("clip_norm", np.inf)
         self._reference_loss = np.full(len(members), np.nan, dtype=self.dtype)
         self._loss_limit = np.full(len(members), np.nan, dtype=self.dtype)
+        self._set_penalty_weights(penalty_weights)
         self._pack()
         self._rows_changed()
         self._snapshot = self.state.copy()
@@ -356,7 +380,18 @@ class Stack:
                 raise ValueError("Plans stacked together must share the model "
                                  "structure and the dtype.")
         return cls(lead.model, lead.loss, [plan.member for plan in plans], lead.dtype,
-                   seed=lead.seed, batch_size=lead.batch_size, shuffle=lead.shuffle)
+                   seed=lead.seed, batch_size=lead.batch_size, shuffle=lead.shuffle,
+                   penalty_weights=lead.penalty_weights, loss_scale=lead.loss_scale)
+
+    def _set_penalty_weights(self, penalty_weights):
+        """One member's L2 and L1 weights for each parameter array, in the dtype."""
+        shapes = [p.shape[1:] for p in self.state.params]
+        if penalty_weights is None:
+            penalty_weights = ([1.0] * len(shapes), [1.0] * len(shapes))
+        self._penalty_weights = [
+            [np.broadcast_to(np.asarray(w, dtype=self.dtype), shape)
+             for w, shape in zip(weights, shapes)]
+            for weights in penalty_weights]
 
     # ------------------------------------------------------------------ state
     @property
@@ -382,7 +417,7 @@ class Stack:
         saved = StackState(record.params, record.buffers, record.opt_state,
                            np.array([record.t]))
         self.state.put(row, saved, 0)
-        self._lr_factor[row] = record.lr_factor
+        self._lr_divisor[row] = 10.0 ** record.backoffs
         self.records[member] = dataclasses.replace(
             record, status="training", no_improvement=0, params=None,
             buffers=None, opt_state=None,
@@ -413,8 +448,7 @@ class Stack:
                          if params is not None else part.params)
         record.buffers, record.opt_state = part.buffers, part.opt_state
         record.t = int(part.t[0])
-        record.lr_factor = float(self._lr_factor[row])
-        record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
+        self._record_rate(row, record)
 
     def _take_rows(self, keep):
         """Drop the rows of finished models from every stacked array."""
@@ -485,10 +519,20 @@ class Stack:
         self._l2_strength = None
         if self._alpha_l2.any():
             self._l2_strength = _pack_arrays(
-                [np.broadcast_to(_rows_view(self._alpha_l2 * penalized, p.ndim), p.shape)
-                 for penalized, p in zip(self.model.penalized, params)],
+                [np.broadcast_to(_rows_view(self._alpha_l2 * penalized, p.ndim) * weight,
+                                 p.shape)
+                 for penalized, p, weight in zip(self.model.penalized, params,
+                                                 self._penalty_weights[0])],
                 n_models)[0]
-        self._has_l1 = bool(self._alpha_l1.any())
+        # alpha_l1 over the penalized entries, 0 elsewhere, like the L2 block
+        self._l1_strength = None
+        if self._alpha_l1.any():
+            self._l1_strength = _pack_arrays(
+                [np.broadcast_to(_rows_view(self._alpha_l1 * penalized, p.ndim) * weight,
+                                 p.shape)
+                 for penalized, p, weight in zip(self.model.penalized, params,
+                                                 self._penalty_weights[1])],
+                n_models)[0]
         self._has_clip = bool(np.isfinite(self._clip_norm).any())
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
         # the learning rate and step count of the current step, in the
@@ -574,7 +618,7 @@ class Stack:
         for row, member in enumerate(self._rows):
             schedule = self.members[member].schedule
             factors[:, row] = schedule(progress, horizon, self.schedule_states[member])
-        return factors * (self._base_lr * self._lr_factor)
+        return factors * (self._base_lr / self._lr_divisor).astype(self.dtype)
 
     def _run_epoch(self, X, data, horizon, on_step=None):
         batches = self._batches(data.Y.shape[0])
@@ -585,6 +629,7 @@ class Stack:
             "weight_sum": np.zeros(len(self._rows), dtype=np.float64),
         }
         gather = _MinibatchGatherer(X, data, len(batches[0]))
+        last = None
         # non-finite values are caught by the divergence check, not by warnings
         with np.errstate(over="ignore", invalid="ignore"):
             for step, batch in enumerate(batches):
@@ -596,24 +641,40 @@ class Stack:
                 loss = self._step(Xb, Yb, wb, step)
                 if loss is None:
                     continue
+                last = (Xb, Yb, wb)
                 self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
                 self._epoch["weight_sum"] += batch_weight / total_weight
                 if on_step is not None and on_step(
                         self, loss, self._epoch["lr_table"][:, step]):
                     self._epoch = None
                     return None
-        if self.n_active == 0:
-            self._epoch = None
-            return None
-        # an overflow in the epoch's last update shows only in the parameters
-        finite = np.ones(len(self._rows), dtype=bool)
-        for param in self.state.params:
-            finite &= np.isfinite(param.reshape(len(self._rows), -1)).all(axis=1)
-        if not finite.all():
-            self._handle_divergence(np.flatnonzero(~finite))
+            if self.n_active:
+                self._verify_last_update(last)
         epoch = self._epoch
         self._epoch = None
-        return epoch
+        return epoch if self.n_active else None
+
+    def _verify_last_update(self, last):
+        """Check the epoch's last update as the next step would check it.
+
+        Every other update is verified by the loss of the step after it; the
+        last one of an epoch may be the last of the fit, so its loss on the
+        minibatch it came from (without dropout, without touching batch-norm
+        statistics) must be within the divergence limit too, and every
+        parameter finite.
+        """
+        state = self.state
+        bad = np.zeros(len(self._rows), dtype=bool)
+        for param in state.params:
+            bad |= ~np.isfinite(param.reshape(len(self._rows), -1)).all(axis=1)
+        if last is not None:
+            raw, _ = self.model.forward(state.params, state.buffers, last[0],
+                                        training=True, update_buffers=False)
+            loss, _ = self.loss(raw, last[1], last[2], gradient=False)
+            # NaN fails the comparison too
+            bad |= ~(loss <= self._loss_limit)
+        if bad.any():
+            self._handle_divergence(np.flatnonzero(bad))
 
     def _step(self, Xb, Yb, wb, step):
         """One update of every model on a minibatch; returns the batch losses."""
@@ -654,8 +715,8 @@ class Stack:
                 lr_view, hyper_views, t_view = self._step_views[param.ndim]
                 self.optimizer.step(param, grad, opt_state, lr_view, hyper_views,
                                     t_view)
-        if self._has_l1:
-            self._proximal_l1(lr)
+        if self._l1_strength is not None:
+            self._proximal_l1()
         return loss
 
     def _set_reference_loss(self, loss):
@@ -677,15 +738,25 @@ class Stack:
             scale[~np.isfinite(scale)] = 1.0
             flat *= _rows_view(scale.astype(self.dtype), 2)
 
-    def _proximal_l1(self, lr):
-        """Soft-threshold penalized weights: exact zeros for the L1 penalty."""
-        threshold = lr * self._alpha_l1
-        for penalized, param in zip(self.model.penalized, self.state.params):
-            if penalized:
-                shrink = _rows_view(threshold, param.ndim)
-                magnitude = np.abs(param) - shrink
-                np.maximum(magnitude, 0, out=magnitude)
-                np.copysign(magnitude, param, out=param)
+    def _proximal_l1(self):
+        """Soft-threshold penalized weights: exact zeros for the L1 penalty.
+
+        Each entry shrinks by the step size the optimizer just gave it (its
+        preconditioner), so the fixed points are the L1 problem's optimum
+        for adaptive optimizers too. Optimizer state not laid out like the
+        parameters (a custom optimizer's) shrinks by the learning rate.
+        """
+        lr_view, hyper_views, t_view = self._step_views[2]
+        threshold = lr_view * self._l1_strength
+        if self._flat_state is not None:
+            factor = self.optimizer.preconditioner(self._flat_state, hyper_views, t_view)
+            if factor is not None:
+                threshold *= factor
+        params = self._flat_params
+        magnitude = np.abs(params)
+        magnitude -= threshold
+        np.maximum(magnitude, 0, out=magnitude)
+        np.copysign(magnitude, params, out=params)
 
     def _handle_divergence(self, rows):
         """Restore diverged models to the epoch start and back off, stop or fail."""
@@ -700,15 +771,15 @@ class Stack:
             record = self.records[member]
             record.n_divergences += 1
             record.divergence_epochs.append(self.epoch)
-            record.divergence_learning_rates.append(
-                float(self._base_lr[row] * self._lr_factor[row]))
+            record.divergence_learning_rates.append(self._rate_in_use(row))
             policy = self.members[member].on_divergence
             if policy == "raise":
                 error_rows.append(row)
             elif policy == "stop" or record.n_divergences > MAX_BACKOFFS:
                 stop_rows.append(row)
             else:
-                self._lr_factor[row] /= 10
+                self._lr_divisor[row] *= 10
+                record.backoffs += 1
                 epoch["lr_table"][row] /= 10
         if error_rows:
             self._finish(error_rows, "error")
@@ -719,15 +790,17 @@ class Stack:
         """Record the epoch, apply the stopping rule, step loss-aware schedules."""
         self.epoch += 1
         penalty = self._penalty()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            train_loss = epoch["loss_sum"] / epoch["weight_sum"] + penalty
+        scale = self.loss_scale
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            # reported in the user's units; the stopping rule uses the unscaled
+            train_loss = (epoch["loss_sum"] / epoch["weight_sum"] + penalty) * scale
         if data.has_validation:
             raw, _ = self.model.forward(self.state.params, self.state.buffers,
                                         data.X_val)
             w_val = data.sample_weight_val / data.sample_weight_val.sum()
             with np.errstate(over="ignore", invalid="ignore"):
                 val_loss = self.loss(raw, data.Y_val, w_val, gradient=False)[0]
-                val_loss = val_loss + penalty
+                val_loss = (val_loss + penalty) * scale
                 val_score = data.scorer(raw, data.Y_val, data.sample_weight_val)
 
         improved_rows = []
@@ -737,15 +810,17 @@ class Stack:
             config = self.members[member]
             record.n_iter += 1
             record.t = int(self.state.t[row])
-            record.learning_rate = float(self._base_lr[row] * self._lr_factor[row])
+            self._record_rate(row, record)
             record.learning_rate_curve.append(float(epoch["lr_table"][row, -1]))
             loss = float(train_loss[row])
             if not np.isfinite(loss):
-                # every batch of the epoch diverged and was undone
-                loss = record.loss_curve[-1] if record.loss_curve else np.nan
+                # the epoch was undone: its weights are the previous epoch's,
+                # or the initial ones, whose loss the first minibatch measured
+                loss = (record.loss_curve[-1] if record.loss_curve
+                        else float(self._reference_loss[row]) * scale)
             record.loss_curve.append(loss)
             if np.isfinite(loss) and loss < record.best_loss:
-                improvement = record.best_loss - loss
+                improvement = (record.best_loss - loss) / scale
                 record.best_loss = loss
             else:
                 improvement = -np.inf
@@ -777,14 +852,24 @@ class Stack:
         self._finish(converged_rows, "converged")
 
     def _penalty(self):
+        """The penalty term of each model's objective (weighted, unscaled)."""
         penalty = np.zeros(len(self._rows), dtype=np.float64)
-        for penalized, param in zip(self.model.penalized, self.state.params):
+        for penalized, param, l2, l1 in zip(self.model.penalized, self.state.params,
+                                            *self._penalty_weights):
             if penalized:
                 flat = param.reshape(len(self._rows), -1)
                 with np.errstate(over="ignore", invalid="ignore"):
-                    penalty += 0.5 * self._alpha_l2 * np.einsum("kf,kf->k", flat, flat)
-                    penalty += self._alpha_l1 * np.abs(flat).sum(axis=1)
+                    penalty += 0.5 * self._alpha_l2 * ((flat * flat) @ l2.ravel())
+                    penalty += self._alpha_l1 * (np.abs(flat) @ l1.ravel())
         return penalty
+
+    def _rate_in_use(self, row):
+        """The base rate after back-offs, divided in float64: 3 -> 0.3, not 0.30000000000000004."""
+        return float(self.members[self._rows[row]].learning_rate) / float(
+            self._lr_divisor[row])
+
+    def _record_rate(self, row, record):
+        record.learning_rate = self._rate_in_use(row)
 
     def _print_epoch(self, member, record, seconds):
         prefix = f"[model {member}] " if len(self.members) > 1 else ""

@@ -12,41 +12,72 @@ import numpy as np
 
 
 class SquaredError:
-    """Half squared error, summed over outputs: ``0.5 * ||y - f||**2``."""
+    """Half squared error, summed over outputs: ``0.5 * sum_o c_o * (y_o - f_o)**2``.
+
+    Parameters
+    ----------
+    output_weights : ndarray of shape (n_outputs,), default=None
+        Weight ``c_o`` of each output (1 without): a regressor that
+        standardizes each target by its own scale weights the outputs so that
+        the objective stays that of the original units.
+    """
 
     name = "squared_error"
 
+    def __init__(self, output_weights=None):
+        self.output_weights = output_weights
+
     def __call__(self, raw, y, w, gradient=True):
         residual = raw - y
-        loss = 0.5 * np.einsum("kbo,kbo,b->k", residual, residual, w)
+        if self.output_weights is None:
+            loss = 0.5 * np.einsum("kbo,kbo,b->k", residual, residual, w)
+        else:
+            loss = 0.5 * np.einsum("kbo,kbo,b,o->k", residual, residual, w,
+                                   self.output_weights)
         if not gradient:
             return loss, None
         residual *= w[:, None]
+        if self.output_weights is not None:
+            residual *= self.output_weights
         return loss, residual
 
 
 class Huber:
-    """Huber loss: quadratic within ``epsilon`` of the target, linear beyond."""
+    """Huber loss: quadratic within ``epsilon`` of the target, linear beyond.
+
+    Parameters
+    ----------
+    epsilon : float or ndarray of shape (n_outputs,), default=1.35
+        Threshold, per output if an array.
+    output_weights : ndarray of shape (n_outputs,), default=None
+        As for :class:`SquaredError`.
+    """
 
     name = "huber"
 
-    def __init__(self, epsilon=1.35):
+    def __init__(self, epsilon=1.35, output_weights=None):
         self.epsilon = epsilon
+        self.output_weights = output_weights
 
     def __call__(self, raw, y, w, gradient=True):
+        epsilon = self.epsilon
         residual = raw - y
         magnitude = np.abs(residual)
-        quadratic = magnitude <= self.epsilon
+        quadratic = magnitude <= epsilon
         per_sample = np.where(
             quadratic,
             0.5 * residual**2,
-            self.epsilon * magnitude - 0.5 * self.epsilon**2,
+            epsilon * magnitude - 0.5 * np.square(epsilon),
         )
+        if self.output_weights is not None:
+            per_sample *= self.output_weights
         loss = np.einsum("kbo,b->k", per_sample, w)
         if not gradient:
             return loss, None
-        np.clip(residual, -self.epsilon, self.epsilon, out=residual)
+        np.clip(residual, -epsilon, epsilon, out=residual)
         residual *= w[:, None]
+        if self.output_weights is not None:
+            residual *= self.output_weights
         return loss, residual
 
 

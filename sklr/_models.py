@@ -102,6 +102,11 @@ class LinearModel:
         """Which parameters carry the penalty: weights yes, intercepts no."""
         return [True, False] if self.fit_intercept else [True]
 
+    @property
+    def output_layer(self):
+        """Which parameters map straight into the outputs (their last axis)."""
+        return [True] * len(self.penalized)
+
     def init_params(self, random_states, dtype):
         """Zero weights (the convex problem needs no symmetry breaking)."""
         n_models = len(random_states)
@@ -110,7 +115,8 @@ class LinearModel:
             params.append(np.zeros((n_models, 1, self.n_outputs), dtype=dtype))
         return params, []
 
-    def forward(self, params, buffers, X, training=False, rng=None):
+    def forward(self, params, buffers, X, training=False, rng=None,
+                update_buffers=True):
         raw = _shared_input_product(X, params[0])
         if self.fit_intercept:
             raw += params[1]
@@ -213,6 +219,13 @@ class MLPModel:
             flags += [False, False] * (self.n_layers - 1)
         return flags
 
+    @property
+    def output_layer(self):
+        """Which parameters map straight into the outputs: the last layer's."""
+        flags = [False] * len(self.penalized)
+        flags[2 * self.n_layers - 2] = flags[2 * self.n_layers - 1] = True
+        return flags
+
     def init_params(self, random_states, dtype):
         """Glorot-uniform weights, each model drawn from its own random state."""
         params = []
@@ -245,8 +258,14 @@ class MLPModel:
         offset = 2 * self.n_layers + 2 * layer
         return params[offset], params[offset + 1]
 
-    def forward(self, params, buffers, X, training=False, rng=None):
-        """Raw output and, while training, what the backward pass needs."""
+    def forward(self, params, buffers, X, training=False, rng=None,
+                update_buffers=True):
+        """Raw output and, while training, what the backward pass needs.
+
+        ``training`` normalizes with the minibatch's statistics, updating the
+        running ones when ``update_buffers``, and applies dropout when an
+        ``rng`` is given.
+        """
         activate = ACTIVATIONS[self.activation][0]
         activations = [X]
         hidden_outputs = []
@@ -264,10 +283,11 @@ class MLPModel:
                 activations.append(Z)
                 break
             if self.batch_norm:
-                Z = self._normalize(Z, params, buffers, layer, training, norms)
+                Z = self._normalize(Z, params, buffers, layer, training, norms,
+                                    update_buffers)
             A = activate(Z)
             hidden_outputs.append(A)
-            if training and self.dropout > 0:
+            if training and rng is not None and self.dropout > 0:
                 keep = 1.0 - self.dropout
                 mask = (rng.random(A.shape) < keep).astype(A.dtype)
                 mask /= keep
@@ -277,18 +297,19 @@ class MLPModel:
         raw = activations[-1]
         return raw, (activations, hidden_outputs, norms, masks)
 
-    def _normalize(self, Z, params, buffers, layer, training, norms):
+    def _normalize(self, Z, params, buffers, layer, training, norms, update_buffers):
         gamma, beta = self._batch_norm_params(params, layer)
         running_mean, running_var = buffers[2 * layer], buffers[2 * layer + 1]
         if training:
             mean = Z.mean(axis=1, keepdims=True)
             var = Z.var(axis=1, keepdims=True)
             n = Z.shape[1]
+        if training and update_buffers:
             running_mean *= 1 - BATCH_NORM_MOMENTUM
             running_mean += BATCH_NORM_MOMENTUM * mean
             running_var *= 1 - BATCH_NORM_MOMENTUM
             running_var += BATCH_NORM_MOMENTUM * var * (n / max(n - 1, 1))
-        else:
+        elif not training:
             mean, var = running_mean, running_var
         inv_std = 1.0 / np.sqrt(var + BATCH_NORM_EPSILON)
         Z_hat = (Z - mean) * inv_std

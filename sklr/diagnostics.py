@@ -37,6 +37,10 @@ STEADY = 0.25
 # jitter.
 LEVELLED = 0.02
 NOISY_TAIL = 0.01
+# A best loss below this share of the objective's scale is zero: nothing to fit.
+ZERO_LOSS = 1e-12
+# A final loss this many times the best one ended far above it.
+FAR_ABOVE_BEST = 2.0
 
 
 @dataclasses.dataclass
@@ -89,6 +93,8 @@ def _evidence(estimator):
         "n_epochs": int(estimator.n_iter_),
         "hit_max_iter": bool(estimator.n_iter_ >= estimator.max_iter),
         "n_divergences": int(estimator.n_divergences_),
+        # what the fit did, not what on_divergence says now
+        "stopped_by_divergence": estimator._record.status == "diverged",
         "learning_rate": float(estimator.learning_rate_),
         # a schedule (not a back-off) that already lowers the rate a lot
         "decaying_schedule": bool(estimator.n_divergences_ == 0 and len(rates)
@@ -139,13 +145,16 @@ def diagnose(estimator):
     tenth: jitter of a loss near zero does not count). The rules, first
     match wins:
 
-    1. ``"diverged"``: the loss blew up and training stopped there
-       (``on_divergence="stop"``, or more back-offs than the engine allows),
-       or the last epoch's loss is above the first's.
-    2. ``"too_high"``: the loss blew up and training backed off (the rate
-       was divided by 10 and training went on), or the loss oscillates: two
-       or more rises.
-    3. ``"too_low"``: fewer than 3 epochs ran (too few to level off); or
+    1. ``"diverged"``: the loss blew up and training stopped there (as the
+       fit's ``on_divergence`` said, or after more back-offs than the engine
+       allows), or the last epoch's loss is above the first's.
+    2. ``"converged"``: the loss is zero (a target fitted exactly, such as
+       a constant one): the learning rate has nothing to change.
+    3. ``"too_high"``: the loss blew up and training backed off (the rate
+       was divided by 10 and training went on), the last epoch's loss is
+       more than twice the best one (late steps too large), or the loss
+       oscillates: two or more rises.
+    4. ``"too_low"``: fewer than 3 epochs ran (too few to level off); or
        the loss fell by less than 1% in all, or by less than three times
        its typical change between epochs (steps too small to make progress,
        even if ``tol`` then stopped training); or it fell in at
@@ -153,11 +162,11 @@ def diagnose(estimator):
        at a quarter or more of the run's average pace, with the run cut
        short by ``max_iter`` or by ``tol`` on the training loss (not by a
        validation score, where a falling training loss is expected).
-    4. ``"plateau"``: the loss levelled off (the last quarter of the run
+    5. ``"plateau"``: the loss levelled off (the last quarter of the run
        lowered the best loss by less than 2%) but does not settle: in the
        second half of the run it still goes up by more than 1% from one
        epoch to the next, so the steps are too large to reach the minimum.
-    5. ``"converged"``: otherwise; the loss fell and flattened out.
+    6. ``"converged"``: otherwise; the loss fell and flattened out.
 
     The suggestion scales the rate in effect at the end
     (``learning_rate_``): by 1/10 after a divergence, 1/3 for oscillation or
@@ -236,7 +245,7 @@ def _judge(estimator, e):
     """
     lr = e["learning_rate"]
     epochs = _plural(e["n_epochs"], "epoch")
-    if e["n_divergences"] and (estimator.on_divergence == "stop"
+    if e["n_divergences"] and (e["stopped_by_divergence"]
                                or e["n_divergences"] > MAX_BACKOFFS
                                or np.isnan(e["final_loss"])):
         return (
@@ -253,6 +262,14 @@ def _judge(estimator, e):
             f"{e['final_loss']:.4g} after {epochs}: training made the model worse.",
             f"try learning_rate around {_rate(lr / 10)}",
         )
+    if e["best_loss"] <= ZERO_LOSS * max(e["first_loss"], estimator._loss_scale):
+        return (
+            "converged",
+            f"The loss is {e['best_loss']:.3g}: the model fits the training data "
+            "exactly (a constant target, for instance), so there is nothing for "
+            "the learning rate to change.",
+            "keep learning_rate",
+        )
     if e["n_divergences"]:
         backoffs = e["n_divergences"]
         what = ("training restored the last good weights and divided the "
@@ -267,6 +284,17 @@ def _judge(estimator, e):
             f"{lr * 10 ** backoffs:.3g} to {lr:.3g}. The starting rate was too "
             "large.",
             f"try learning_rate around {_rate(target)}",
+        )
+    if e["final_loss"] > FAR_ABOVE_BEST * e["best_loss"] > 0:
+        best_epoch = int(np.argmin(estimator.loss_curve_)) + 1
+        return (
+            "too_high",
+            f"The loss ended at {e['final_loss']:.4g}, "
+            f"{e['final_loss'] / e['best_loss']:.3g} times its best "
+            f"({e['best_loss']:.4g} in epoch {best_epoch}): late in training the "
+            f"steps at learning rate {lr:.3g} undid the progress.",
+            f"try learning_rate around {_rate(lr / 3)}, or a decaying schedule "
+            "such as 'cosine'",
         )
     if e["n_finite_epochs"] < 3:
         return (

@@ -23,8 +23,9 @@ _SHARED_DOC = """
         {optimizer_names}, or an object from :mod:`sklr.optimizers`
         (its parameters are tunable as ``optimizer__<name>``).
     learning_rate : float or "auto", default={lr}
-        Base step size; the schedule multiplies it. ``"auto"`` runs the LR
-        range test on the training data inside ``fit``.
+        Base step size; the schedule multiplies it. Scale-free: regressors
+        standardize the target inside, so the same rate suits any units.
+        ``"auto"`` runs the LR range test on the training data inside ``fit``.
     schedule : str or Schedule, default="constant"
         {schedule_names}, or an object from :mod:`sklr.schedules`.
     batch_size : int or "auto", default="auto"
@@ -42,9 +43,11 @@ _SHARED_DOC = """
     validation_fraction : float, default=0.1
         Share of the training data held out with ``early_stopping``.
     alpha : float, default=1e-4
-        Penalty strength.
+        Penalty strength, in the units of the objective (for regressors, the
+        target's units, as for scikit-learn's ``Lasso``).
     clip_norm : float or None, default=None
-        Clip the global gradient norm to this value.
+        Clip the global gradient norm to this value (of the standardized
+        objective for regressors: scale-free).
     on_divergence : {{"backoff", "stop", "raise"}}, default="backoff"
         What to do when the loss blows up: restore the last good weights and
         divide the learning rate by 10 (``"backoff"``), restore and stop
@@ -136,7 +139,7 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
     loss : {{"squared_error", "huber"}}, default="squared_error"
         Per-sample loss.
     epsilon : float, default=1.35
-        Huber threshold, in units of the standardized target.
+        Huber threshold, in the target's units.
     fit_intercept : bool, default=True
         Learn an intercept (not penalized).
     penalty : {{"l2", "l1", "elasticnet"}} or None, default="l2"
@@ -171,8 +174,6 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
     _parameter_constraints = {
         **RegressorBase._parameter_constraints,
         **_LINEAR_CONSTRAINTS,
-        "loss": [StrOptions({"squared_error", "huber"})],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, *, loss="squared_error", epsilon=1.35, fit_intercept=True,
@@ -205,11 +206,6 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
 
     def _centers_targets(self):
         return self.fit_intercept
-
-    def _make_loss(self):
-        from sklr._losses import Huber, SquaredError
-
-        return Huber(self.epsilon) if self.loss == "huber" else SquaredError()
 
     def _set_coefficients(self):
         weights, intercepts = self._weights_and_intercepts()

@@ -10,6 +10,11 @@ from sklr._compat import Interval, StrOptions
 from sklr._models import MLPModel
 from sklr.linear_model import _FITTED_DOC, shared_doc
 
+# Beyond these, allocating the weights (several copies: gradients, optimizer
+# state, snapshots) fails with a MemoryError instead of a clear message.
+MAX_LAYER_SIZE = 10**6
+MAX_WEIGHTS = 10**9
+
 _MLP_CONSTRAINTS = {
     "hidden_layer_sizes": ["array-like"],
     "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})],
@@ -38,24 +43,36 @@ _MLP_ATTRIBUTES_DOC = """
 
 class _MLPMixin:
     def _check_extra_params(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or sizes.size == 0 or not all(
-                float(s).is_integer() and s > 0 for s in sizes):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Real) else sizes
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            sizes = None
+        if not sizes or not all(
+                isinstance(s, Real) and not isinstance(s, bool | np.bool_)
+                and float(s).is_integer() and s > 0 for s in sizes):
             raise ValueError(
-                "hidden_layer_sizes must be a non-empty sequence of positive "
-                f"integers, got {self.hidden_layer_sizes!r}."
+                "hidden_layer_sizes must be a positive integer or a non-empty "
+                f"sequence of them, got {self.hidden_layer_sizes!r}."
             )
+        if max(sizes) > MAX_LAYER_SIZE:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} has a layer of "
+                f"{max(sizes)} units; at most {MAX_LAYER_SIZE} are supported.")
 
     def _make_model(self, n_features, n_outputs):
         sizes = tuple(int(s) for s in np.atleast_1d(self.hidden_layer_sizes))
-        return MLPModel(n_features, n_outputs, sizes, activation=self.activation,
-                        dropout=self.dropout, batch_norm=self.batch_norm)
-
-    def _same_structure(self, optimizer):
-        n_features, *_, n_outputs = self._model.layer_sizes
-        new = self._make_model(n_features, n_outputs)
-        return (super()._same_structure(optimizer)
-                and new.structure_key() == self._model.structure_key())
+        model = MLPModel(n_features, n_outputs, sizes, activation=self.activation,
+                         dropout=self.dropout, batch_norm=self.batch_norm)
+        n_weights = sum(a * b for a, b in zip(model.layer_sizes[:-1],
+                                              model.layer_sizes[1:]))
+        if n_weights > MAX_WEIGHTS:
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} with {n_features} "
+                f"features gives {n_weights:.3g} weights per model; at most "
+                f"{MAX_WEIGHTS:.0e} are supported (training keeps several copies).")
+        return model
 
     def _layers(self):
         n_layers = self._model.n_layers
@@ -67,13 +84,18 @@ class _MLPMixin:
 class MLPRegressor(_MLPMixin, RegressorMixin, RegressorBase):
     """Multilayer perceptron regressor trained by minibatch gradient descent.
 
-    Minimizes the weighted mean of ``0.5 * ||y - f||**2`` plus ``alpha`` times
-    ``0.5 * ||W||**2`` over the weight matrices. Targets are standardized
-    inside; ``coefs_`` and ``intercepts_`` include the rescaling, so they map
+    Minimizes the weighted mean of ``0.5 * ||y - f||**2`` (or the Huber loss)
+    plus ``alpha`` times ``0.5 * ||W||**2`` over the weight matrices, all in
+    the target's units. Targets are standardized inside as a preconditioner
+    only; ``coefs_`` and ``intercepts_`` include the rescaling, so they map
     inputs to predictions in the original units.
 
     Parameters
-    ----------{mlp}
+    ----------
+    loss : {{"squared_error", "huber"}}, default="squared_error"
+        Per-sample loss.
+    epsilon : float, default=1.35
+        Huber threshold, in the target's units.{mlp}
 {shared}
 
     Attributes
@@ -97,12 +119,15 @@ class MLPRegressor(_MLPMixin, RegressorMixin, RegressorBase):
     _parameter_constraints = {
         **RegressorBase._parameter_constraints, **_MLP_CONSTRAINTS}
 
-    def __init__(self, *, hidden_layer_sizes=(100,), activation="relu", dropout=0.0,
+    def __init__(self, *, loss="squared_error", epsilon=1.35,
+                 hidden_layer_sizes=(100,), activation="relu", dropout=0.0,
                  batch_norm=False, optimizer="adam", learning_rate=0.001,
                  schedule="constant", batch_size="auto", max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
                  alpha=0.0001, clip_norm=None, on_divergence="backoff", shuffle=True,
                  random_state=None, warm_start=False, verbose=0):
+        self.loss = loss
+        self.epsilon = epsilon
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -123,11 +148,6 @@ class MLPRegressor(_MLPMixin, RegressorMixin, RegressorBase):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
-
-    def _make_loss(self):
-        from sklr._losses import SquaredError
-
-        return SquaredError()
 
     def _set_coefficients(self):
         coefs, intercepts = self._layers()

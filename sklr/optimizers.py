@@ -222,6 +222,25 @@ class Optimizer(BaseEstimator):
         """
         raise NotImplementedError
 
+    def preconditioner(self, state, hyper, t):
+        """Per-entry factor of the learning rate in the step just taken, or None.
+
+        The L1 penalty's proximal step shrinks each weight by ``lr *
+        factor * alpha``, so that its fixed points are those of the
+        penalized problem whatever the per-coordinate step sizes. ``None``
+        (plain and momentum SGD) is a factor of 1.
+
+        Parameters
+        ----------
+        state, hyper, t
+            As in :meth:`step`, after the step.
+
+        Returns
+        -------
+        factor : ndarray shaped like the state's arrays, or None
+        """
+        return None
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum.
@@ -302,6 +321,9 @@ class Adagrad(Optimizer):
         grad *= lr
         param -= grad
 
+    def preconditioner(self, state, hyper, t):
+        return 1 / (np.sqrt(state["sum_sq"]) + hyper["epsilon"])
+
 
 class RMSprop(Optimizer):
     """RMSprop: steps scaled by a running root mean square of the gradients.
@@ -348,6 +370,9 @@ class RMSprop(Optimizer):
         buffer += grad
         np.multiply(buffer, lr, out=grad)
         param -= grad
+
+    def preconditioner(self, state, hyper, t):
+        return 1 / (np.sqrt(state["square_avg"]) + hyper["epsilon"])
 
 
 class Adam(Optimizer):
@@ -412,6 +437,12 @@ class Adam(Optimizer):
         np.divide(m, scratch, out=grad)
         grad *= step_size
         param -= grad
+
+    def preconditioner(self, state, hyper, t):
+        # lr * m_hat / (sqrt(v_hat) + eps): the factor on the gradient estimate
+        root_correction_2 = np.sqrt(1 - hyper["beta_2"] ** t)
+        v = state["v_max"] if self.amsgrad else state["v"]
+        return root_correction_2 / (np.sqrt(v) + hyper["epsilon"] * root_correction_2)
 
 
 class AdamW(Adam):

@@ -1,0 +1,262 @@
+"""Answers that used to be wrong without a word: now right, or loudly flagged."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.preprocessing import StandardScaler
+
+from sklr import (
+    LinearRegressor,
+    LogisticClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    diagnose,
+)
+from sklr.exceptions import DivergenceWarning, LearningRateWarning
+from sklr.optimizers import OPTIMIZER_ALIASES
+
+ESTIMATORS = [LinearRegressor, LogisticClassifier, MLPRegressor, MLPClassifier]
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _is_regressor(Estimator):
+    return Estimator in (LinearRegressor, MLPRegressor)
+
+
+def _small(Estimator, **params):
+    if Estimator in (MLPRegressor, MLPClassifier):
+        params.setdefault("hidden_layer_sizes", (8,))
+    return Estimator(random_state=0, **params)
+
+
+def _quietly(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
+# ---------------------------------------------------------- data layout (1)
+def test_dataframes_are_brought_to_c_order_once(cancer):
+    pd = pytest.importorskip("pandas")
+    X, y = cancer
+    frame = pd.DataFrame(np.asfortranarray(X))
+    est = LogisticClassifier(max_iter=3, tol=None, random_state=0)
+    plan = est._plan(frame, y)
+    assert plan.data.X.flags.c_contiguous
+    from_frame = est.fit(frame, y)
+    from_array = LogisticClassifier(max_iter=3, tol=None, random_state=0).fit(
+        np.ascontiguousarray(X), y)
+    np.testing.assert_array_equal(from_frame.coef_, from_array.coef_)
+
+
+# ----------------------------------------------------------- last step (3)
+def test_an_exploding_last_step_is_undone(cancer):
+    X, y = cancer
+    y = y.astype(float) * 1000
+    with pytest.warns(DivergenceWarning):
+        est = LinearRegressor(optimizer="sgd", learning_rate=1e8, max_iter=3,
+                              tol=None, random_state=0).fit(X, y)
+    assert r2_score(y, est.predict(X)) > -10
+
+
+def test_partial_fit_checks_its_only_update(cancer):
+    X, y = cancer
+    with pytest.warns(DivergenceWarning, match="learning rate 1e\\+08"):
+        est = LogisticClassifier(optimizer="sgd", learning_rate=1e8,
+                                 batch_size=len(X)).partial_fit(X, y, classes=[0, 1])
+    assert est.n_divergences_ >= 1
+    assert est.loss_curve_[-1] < 10
+    assert diagnose(est).verdict in ("too_high", "diverged")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("optimizer", list(OPTIMIZER_ALIASES))
+@pytest.mark.parametrize("learning_rate", [1e4, 1e40, 1e300])
+@pytest.mark.parametrize("on_divergence", ["backoff", "stop"])
+def test_no_learning_rate_leaves_a_non_finite_parameter_or_prediction(
+        cancer, Estimator, optimizer, learning_rate, on_divergence):
+    X, y = cancer
+    X, y = X[:120], y[:120]
+    if _is_regressor(Estimator):
+        y = y * 1e3 + X[:, 0]
+    est = _quietly(_small(Estimator, optimizer=optimizer, learning_rate=learning_rate,
+                          on_divergence=on_divergence, max_iter=4, batch_size=40).fit,
+                   X, y)
+    for array in est._params:
+        assert np.isfinite(array).all()
+    output = est.predict(X) if _is_regressor(Estimator) else est.predict_proba(X)
+    assert np.isfinite(output).all()
+    assert np.isfinite(est.loss_curve_).all()
+
+
+@pytest.mark.parametrize("Estimator", [MLPRegressor, MLPClassifier])
+def test_float32_with_a_huge_rate_stays_finite(cancer, Estimator):
+    X, y = cancer
+    X = X[:100].astype(np.float32)
+    y = y[:100] * 100.0 if _is_regressor(Estimator) else y[:100]
+    est = _quietly(_small(Estimator, optimizer="sgd", learning_rate=1e200,
+                          max_iter=8).fit, X, y)
+    output = est.predict(X) if _is_regressor(Estimator) else est.predict_proba(X)
+    assert np.isfinite(output).all()
+
+
+# ------------------------------------------------- failures called converged (5)
+def test_a_rate_too_small_to_move_is_flagged(cancer):
+    X, y = cancer
+    with pytest.warns(LearningRateWarning, match="learning rate 1e-06 may be too low"):
+        est = LogisticClassifier(optimizer="sgd", learning_rate=1e-6, max_iter=50,
+                                 random_state=0).fit(X, y)
+    assert diagnose(est).verdict == "too_low"
+
+
+def test_a_fit_at_its_optimum_from_the_start_is_not_flagged():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2000, 5)), rng.normal(size=2000)
+    for settings in ({}, {"optimizer": "sgd", "learning_rate": 0.1, "batch_size": 2000}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", LearningRateWarning)
+            LinearRegressor(random_state=0, **settings).fit(X, y)
+
+
+def _overshooting_fit(**params):
+    """Full-batch SGD a little past the stable rate of one direction: the loss
+    first falls, then grows back without crossing the divergence limit."""
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=(2, 1000))
+    X = np.column_stack([(x1 - x1.mean()) / x1.std(), 0.5 * (x2 - x2.mean()) / x2.std()])
+    y = 0.02 * X[:, 0] + 2.0 * X[:, 1] + 0.1 * rng.normal(size=1000)
+    return LinearRegressor(optimizer="sgd", learning_rate=2.02, batch_size=1000,
+                           alpha=0.0, max_iter=60, tol=None, random_state=0,
+                           **params).fit(X, y)
+
+
+def test_a_final_loss_far_above_the_best_is_flagged():
+    with pytest.warns(LearningRateWarning, match="times the best"):
+        est = _overshooting_fit()
+    assert est.n_divergences_ == 0
+    assert est.loss_curve_[-1] > 2 * est.best_loss_
+    assert diagnose(est).verdict == "too_high"
+
+
+def test_diagnose_calls_a_constant_target_converged(cancer):
+    X, _ = cancer
+    est = LinearRegressor(random_state=0).fit(X, np.full(len(X), 7.5))
+    assert diagnose(est).verdict == "converged"
+
+
+def test_diagnose_reads_the_policy_the_fit_used(cancer):
+    X, y = cancer
+    est = _quietly(LogisticClassifier(optimizer="sgd", learning_rate=1e8,
+                                      on_divergence="stop", random_state=0).fit, X, y)
+    assert diagnose(est).verdict == "diverged"
+    est.set_params(on_divergence="backoff")
+    assert diagnose(est).verdict == "diverged"
+
+
+# ------------------------------------------------------ unchecked inputs (6)
+@pytest.mark.parametrize("weight", [np.nan, np.inf, -0.5])
+def test_class_weight_values_are_checked(cancer, weight):
+    X, y = cancer
+    with pytest.raises(ValueError, match="class_weight"):
+        LogisticClassifier(class_weight={0: weight, 1: 1.0}).fit(X, y)
+
+
+def test_y_val_with_the_wrong_number_of_targets(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="y_val has 2 targets"):
+        LinearRegressor().fit(X[:400], y[:400], X_val=X[400:],
+                              y_val=np.column_stack([y[400:], y[400:]]))
+
+
+def test_y_val_with_unknown_classes(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="y_val contains labels not seen"):
+        LogisticClassifier().fit(X[:400], y[:400], X_val=X[400:], y_val=y[400:] + 5)
+
+
+@pytest.mark.parametrize("constant", [1.0, 0.3])
+def test_a_constant_validation_target_scores_zero(cancer, constant):
+    """As r2_score does for a constant it can average exactly (1.0); for 0.3,
+    whose mean carries rounding noise, r2_score itself says -3.7e31."""
+    X, y = cancer
+    y_val = np.full(len(X) - 400, constant)
+    est = _quietly(LinearRegressor(max_iter=3, random_state=0).fit, X[:400],
+                   y[:400].astype(float), X_val=X[400:], y_val=y_val)
+    assert est.validation_scores_[-1] == 0.0
+    if constant == 1.0:
+        assert r2_score(y_val, est.predict(X[400:])) == 0.0
+
+
+def test_an_early_stopping_split_without_weight_is_refused(cancer):
+    X, y = cancer
+    weights = np.zeros(len(X))
+    weights[:3] = 1.0
+    with pytest.raises(ValueError, match="zero total sample_weight"):
+        LogisticClassifier(early_stopping=True, random_state=0).fit(
+            X, y, sample_weight=weights)
+
+
+def test_float32_weights_whose_sum_overflows(cancer):
+    X, y = cancer
+    est = LogisticClassifier(max_iter=5, tol=None, random_state=0).fit(
+        X.astype(np.float32), y, sample_weight=np.full(len(X), 1e37))
+    reference = LogisticClassifier(max_iter=5, tol=None, random_state=0).fit(
+        X.astype(np.float32), y)
+    assert np.isfinite(est.loss_curve_).all()
+    np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-4, atol=1e-6)
+
+
+# ---------------------------------------------------------- warm start (7)
+def test_warm_start_refuses_a_changed_fit_intercept(cancer):
+    X, y = cancer
+    est = LogisticClassifier(warm_start=True, max_iter=2, random_state=0)
+    _quietly(est.fit, X, y)
+    est.set_params(fit_intercept=False)
+    with pytest.raises(ValueError, match="model structure"):
+        est.fit(X, y)
+    np.testing.assert_allclose(est.decision_function(X),
+                               X @ est.coef_[0] + est.intercept_[0])
+
+
+# --------------------------------------------------------- clear errors (8)
+@pytest.mark.parametrize("sizes", [("10",), (10**12,), (4, 0), (True,)])
+def test_hidden_layer_sizes_are_checked(cancer, sizes):
+    X, y = cancer
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        MLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_partial_fit_with_other_classes_is_refused(cancer):
+    X, y = cancer
+    est = LogisticClassifier().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_balanced_class_weight_with_partial_fit_says_why(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="balanced.*partial_fit"):
+        LogisticClassifier(class_weight="balanced").partial_fit(
+            X[y == 0], y[y == 0], classes=[0, 1])
+
+
+def test_learning_rate_after_a_backoff_is_the_decimal_one():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X[:300])
+    est = _quietly(LinearRegressor(optimizer="sgd", learning_rate=3.0, max_iter=3,
+                                   random_state=0).fit, X, y[:300].astype(float))
+    assert est.n_divergences_ >= 1
+    assert repr(est.learning_rate_) in {"0.3", "0.03", "0.003", "0.0003"}
+
+
+def test_convergence_warning_is_still_a_convergence_warning():
+    assert issubclass(LearningRateWarning, ConvergenceWarning)
