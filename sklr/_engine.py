@@ -510,29 +510,25 @@ class Stack:
         else:
             self._flat_state = None
 
+    def _penalty_block(self, alphas, weights):
+        """``alpha * weight`` of every entry of the parameter block, or None if 0."""
+        if not alphas.any():
+            return None
+        params = self.state.params
+        return _pack_arrays(
+            [np.broadcast_to(_rows_view(alphas * penalized, p.ndim) * weight, p.shape)
+             for penalized, p, weight in zip(self.model.penalized, params, weights)],
+            len(self._rows))[0]
+
     def _rows_changed(self):
         """Recompute what the hot loop reads per step but only changes with the rows."""
         n_models = len(self._rows)
         params = self.state.params
-        # alpha_l2 over the penalized columns of the parameter block, 0 elsewhere:
-        # the L2 gradient of the whole stack is then one product
-        self._l2_strength = None
-        if self._alpha_l2.any():
-            self._l2_strength = _pack_arrays(
-                [np.broadcast_to(_rows_view(self._alpha_l2 * penalized, p.ndim) * weight,
-                                 p.shape)
-                 for penalized, p, weight in zip(self.model.penalized, params,
-                                                 self._penalty_weights[0])],
-                n_models)[0]
-        # alpha_l1 over the penalized entries, 0 elsewhere, like the L2 block
-        self._l1_strength = None
-        if self._alpha_l1.any():
-            self._l1_strength = _pack_arrays(
-                [np.broadcast_to(_rows_view(self._alpha_l1 * penalized, p.ndim) * weight,
-                                 p.shape)
-                 for penalized, p, weight in zip(self.model.penalized, params,
-                                                 self._penalty_weights[1])],
-                n_models)[0]
+        # each penalty's strength over the parameter block (0 where unpenalized):
+        # the L2 gradient of the whole stack is then one product, the L1
+        # shrinkage one soft-threshold
+        self._l2_strength = self._penalty_block(self._alpha_l2, self._penalty_weights[0])
+        self._l1_strength = self._penalty_block(self._alpha_l1, self._penalty_weights[1])
         self._has_clip = bool(np.isfinite(self._clip_norm).any())
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
         # the learning rate and step count of the current step, in the
