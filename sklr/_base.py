@@ -21,7 +21,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from sklr._callbacks import epoch_callbacks
 from sklr._compat import (
+    CallbackSupportMixin,
     Interval,
     StrOptions,
     check_sample_weight,
@@ -136,7 +138,7 @@ def _checked_weights(weights, name):
     return weights
 
 
-class BaseSKLR(BaseEstimator):
+class BaseSKLR(CallbackSupportMixin, BaseEstimator):
     """Base class of the sklr estimators; not for direct use."""
 
     _parameter_constraints = {
@@ -240,8 +242,10 @@ class BaseSKLR(BaseEstimator):
         stack = Stack.from_plans([plan])
         if continuing:
             stack.resume(0, self._record, self._schedule_state, self._epoch)
-        stack.train(plan.data, n_epochs, horizon=self.max_iter,
-                    stopping=not incremental, verbose=self.verbose)
+        with epoch_callbacks(self, n_epochs) as on_epoch:
+            stack.train(plan.data, n_epochs, horizon=self.max_iter,
+                        stopping=not incremental, verbose=self.verbose,
+                        on_epoch=on_epoch)
         stack.finalize()
         self._set_fitted(stack, 0, plan)
         self._warn_about(stack.records[0], incremental)

@@ -59,3 +59,11 @@ def scorer_accepts_sample_weight(scorer):
     from inspect import signature
 
     return "sample_weight" in signature(scorer).parameters
+
+
+try:  # scikit-learn >= 1.9: the experimental callback API
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # older versions: estimators without set_callbacks
+
+    class CallbackSupportMixin:
+        """Stands in for scikit-learn's callback mixin where it does not exist."""

@@ -60,7 +60,8 @@ class MemberRecord:
     t: int = 0
     n_divergences: int = 0
     learning_rate: float = 0.0
-    # "training", "converged", "diverged" (stopped after divergence) or "error"
+    # "training", "converged", "diverged" (stopped after divergence), "error",
+    # or "stopped" (a callback asked to stop)
     status: str = "training"
     no_improvement: int = 0
     divergence_epochs: list = field(default_factory=list)
@@ -566,7 +567,8 @@ class Stack:
             self._store(row, self._best_for(row))
 
     # ------------------------------------------------------------------ loop
-    def train(self, data, n_epochs, horizon, stopping=True, verbose=0, on_step=None):
+    def train(self, data, n_epochs, horizon, stopping=True, verbose=0, on_step=None,
+              on_epoch=None):
         """Run up to ``n_epochs`` epochs of every model still training.
 
         Parameters
@@ -584,6 +586,10 @@ class Stack:
             ``on_step(stack, losses, learning_rates)`` after every update, with
             the minibatch loss and the rate of each active model; returning
             True ends training (the LR range test watches steps, not epochs).
+        on_epoch : callable, optional
+            ``on_epoch(stack)`` after every epoch (the records are up to
+            date); returning True stops every model still training, with
+            status ``"stopped"`` (scikit-learn's callbacks).
         """
         X = data.X
         if sp.issparse(X) and X.format != "csr":
@@ -599,6 +605,8 @@ class Stack:
                 break
             self._end_epoch(data, epoch, stopping, verbose,
                             time.perf_counter() - start)
+            if on_epoch is not None and on_epoch(self) and self.n_active:
+                self._finish(np.arange(self.n_active), "stopped")
 
     def _batches(self, n_samples):
         batch_size = batch_size_for(self.batch_size, n_samples)
