@@ -15,12 +15,15 @@ about to train, and :func:`sklr.lr_finder.lr_range_test` runs it for users.
 import copy
 import dataclasses
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import minimize
 
 from sklr._compat import Interval
 from sklr._engine import Stack, batch_size_for
+from sklr.exceptions import LearningRateWarning
 from sklr.schedules import Schedule
 
 __all__ = ["AUTO_SWEEP", "LRRangeResult", "auto_learning_rate", "sweep"]
@@ -29,7 +32,12 @@ __all__ = ["AUTO_SWEEP", "LRRangeResult", "auto_learning_rate", "sweep"]
 # least AUTO_MIN_BATCH samples (see auto_learning_rate)
 AUTO_SWEEP = {"start_lr": 1e-7, "end_lr": 10.0, "num_steps": 100, "smoothing": 0.8,
               "divergence_factor": 4.0}
-AUTO_MIN_BATCH = 32
+AUTO_MIN_BATCH = 100
+
+# a fall counts as descent once it exceeds this many standard deviations of
+# its noise: noise alone then passes for descent in a few sweeps in a
+# thousand (three would let through about one in fifty)
+_CLEAR = 4.0
 
 
 class _ExponentialSweep(Schedule):
@@ -77,8 +85,9 @@ class LRRangeResult:
     raw_losses : ndarray of shape (n_steps,)
         Minibatch loss of each step, computed before the step's update.
     suggested_learning_rate : float
-        The rate of steepest descent; see :func:`sklr.lr_range_test` for the
-        rule.
+        The rate of steepest descent, or the estimator's default rate when
+        the loss showed no clear descent; see :func:`sklr.lr_range_test` for
+        the rule.
     """
 
     learning_rates: np.ndarray
@@ -98,38 +107,146 @@ def _local_slopes(x, y, half_width):
     return slopes
 
 
-def _suggest(learning_rates, raw_losses, losses):
-    """The rule documented in :func:`sklr.lr_range_test`."""
+def _noise(raw_losses):
+    """Standard deviation of the minibatch noise of ``raw_losses``.
+
+    Second differences cancel a trend that is locally linear in the step, and
+    their median absolute value ignores the few steps where the loss turns or
+    blows up: independent noise of standard deviation ``s`` gives second
+    differences of standard deviation ``s * sqrt(6)``, whose median absolute
+    value is 0.6745 times that.
+    """
+    return float(np.median(np.abs(np.diff(raw_losses, 2)))) / (0.6745 * np.sqrt(6))
+
+
+def _smoothing_gain(n_steps, smoothing):
+    """Standard deviation of the smoothed loss of each step, per unit of raw noise.
+
+    The bias-corrected moving average of step ``t`` (from 1) weighs the raw
+    losses by ``(1 - b) * b**i / (1 - b**t)``, ``i < t``, with ``b =
+    smoothing``: as noisy as a raw loss at the first step, and ``(1 - b) /
+    (1 + b)`` times as noisy (in variance) after many steps.
+    """
+    decay = smoothing ** np.arange(1, n_steps + 1)
+    return np.sqrt((1 - smoothing) * (1 + decay) / ((1 + smoothing) * (1 - decay)))
+
+
+def _constant_loss(loss, Y, sample_weight):
+    """The lowest loss of a constant raw output, one per output.
+
+    That is what a model that learns nothing from the features reaches. The
+    losses are convex in the raw output, so a quasi-Newton search over the
+    constants finds it in a few steps, each one vectorized pass over ``Y``
+    (the iteration cap bounds the case of a class without weight, whose
+    best constant is infinite).
+    """
+    w = sample_weight / sample_weight.sum()
+    Y = np.asarray(Y, dtype=np.float64)
+
+    def objective(constant):
+        value, gradient = loss(np.broadcast_to(constant, (1, *Y.shape)).copy(), Y, w)
+        return float(value[0]), gradient[0].sum(axis=0)
+
+    return float(minimize(objective, np.zeros(Y.shape[1]), jac=True, method="BFGS",
+                          options={"maxiter": 50}).fun)
+
+
+def _suggest(learning_rates, raw_losses, losses, smoothing, baseline=np.inf,
+             fallback=None):
+    """The rule documented in :func:`sklr.lr_range_test`.
+
+    Parameters
+    ----------
+    learning_rates, raw_losses, losses : ndarray of shape (n_steps,)
+        The rate, the minibatch loss and its bias-corrected moving average at
+        every step.
+    smoothing : float
+        The decay of that moving average.
+    baseline : float, default=np.inf
+        The loss of the best constant prediction (``np.inf``: none).
+    fallback : float, default=None
+        The rate to suggest when the loss shows no clear descent, unless the
+        curve shows it too large.
+
+    Returns
+    -------
+    learning_rate : float
+        The suggested rate.
+    descended : bool
+        Whether the loss clearly descended.
+    """
     n_steps = len(learning_rates)
-    lowest = int(np.argmin(losses))
-    fallback = float(learning_rates[lowest] / 10)
     if n_steps < 3:
-        return fallback
-    log_lr = np.log10(learning_rates)
-    steps_per_decade = (n_steps - 1) / (log_lr[-1] - log_lr[0])
-    half_width = int(np.clip(round(steps_per_decade / 2), 2, max(2, n_steps // 8)))
-    slopes = _local_slopes(log_lr, raw_losses, half_width)
-    # minibatch noise at the start must not count as descent: only steps
-    # where the loss has clearly left its initial level qualify
-    initial = np.median(raw_losses[:max(3, n_steps // 10)])
-    fall = initial - losses[lowest]
-    descending = losses <= initial - fall / 5
-    descending[lowest:] = False
-    if not fall > 0 or not descending.any() or slopes[descending].min() >= 0:
-        return fallback
-    return float(learning_rates[np.argmin(np.where(descending, slopes, np.inf))])
+        # too few steps to tell descent from noise
+        cap = float(learning_rates[np.argmin(losses)] / 10)
+        return (cap if fallback is None else min(cap, fallback)), False
+    head = max(3, n_steps // 10)
+    noise = _noise(raw_losses)
+    spread = noise * _smoothing_gain(n_steps, smoothing)
+    # an initial model predicts no better than a constant, so a median of the
+    # first steps below the baseline is noise
+    initial = np.median(raw_losses[:head])
+    if np.isfinite(baseline):
+        initial = max(initial, baseline)
+    # the noise of the smoothed loss and of the initial level (the variance of
+    # a median is pi / 2 times that of a mean)
+    margin = np.sqrt(spread**2 + np.pi / 2 * noise**2 / head)
+    clear = losses < initial - _CLEAR * margin
+    # the first steps make the initial level: a trend among them is no descent
+    clear[:head] = False
+    # falling only as far as a constant prediction learns nothing from the
+    # features: an MLP's random initial output puts its first loss higher
+    descended = bool((clear & (losses < baseline - _CLEAR * spread)).any())
+    if descended:
+        lowest = int(np.argmin(np.where(clear, losses, np.inf)))
+        fall = initial - losses[lowest]
+        # the steepest descent comes before the smoothed loss (which lags) has
+        # fallen clearly: steps one noise margin down qualify
+        descending = losses <= initial - np.maximum(fall / 5, margin)
+        descending[lowest:] = False
+        if descending.any():
+            log_lr = np.log10(learning_rates)
+            steps_per_decade = (n_steps - 1) / (log_lr[-1] - log_lr[0])
+            half_width = int(np.clip(round(steps_per_decade / 2), 2,
+                                     max(2, n_steps // 8)))
+            slopes = _local_slopes(log_lr, raw_losses, half_width)
+            if slopes[descending].min() < 0:
+                return float(learning_rates[np.argmin(
+                    np.where(descending, slopes, np.inf))]), True
+    # no descent to read: stay a decade below the largest rate at which the
+    # smoothed loss had not yet clearly risen above its lowest value
+    lowest = int(np.argmin(losses))
+    level = losses <= losses[lowest] + _CLEAR * np.hypot(spread, spread[lowest])
+    cap = float(learning_rates[np.flatnonzero(level)[-1]] / 10)
+    if descended or fallback is None:
+        return cap, descended
+    return min(cap, fallback), False
 
 
-def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor):
+def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor,
+          fallback=None):
     """Run the range test on ``plan``'s training data through the engine's loop.
 
     The plan's schedule is replaced by the exponential sweep, its stopping
     rule is off and a divergence stops it; see :func:`sklr.lr_range_test`
-    for the parameters.
+    for the parameters and the suggestion rule.
+
+    Parameters
+    ----------
+    plan : TrainingPlan
+        The plan to sweep; it is not modified.
+    start_lr, end_lr, num_steps, smoothing, divergence_factor
+        As in :func:`sklr.lr_range_test`, already checked.
+    fallback : float, default=None
+        The rate to suggest when the loss shows no clear descent.
 
     Returns
     -------
     result : LRRangeResult
+    descended : bool
+        Whether the loss clearly descended; if not, the suggestion is
+        ``fallback``, or a tenth of the rate at which the loss started to rise
+        if that is smaller.
     """
     n_samples = plan.data.Y.shape[0]
     batch_size = batch_size_for(plan.batch_size, n_samples)
@@ -160,7 +277,12 @@ def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor):
                                sample_weight_val=None, scorer=None)
     stack.train(data, n_epochs, horizon=n_epochs, stopping=False, on_step=on_step)
     rates, raw, smoothed = np.array(rates), np.array(raw), np.array(smoothed)
-    return LRRangeResult(rates, smoothed, raw, _suggest(rates, raw, smoothed))
+    # a linear model without intercept cannot predict a constant other than 0
+    baseline = (_constant_loss(plan.loss, data.Y, data.sample_weight)
+                if getattr(plan.model, "fit_intercept", True) else np.inf)
+    suggestion, descended = _suggest(rates, raw, smoothed, smoothing, baseline,
+                                     fallback)
+    return LRRangeResult(rates, smoothed, raw, suggestion), descended
 
 
 def auto_learning_rate(plan, fallback=None):
@@ -170,29 +292,38 @@ def auto_learning_rate(plan, fallback=None):
     cross-validation each fold chooses its own rate from its own training
     data (with ``early_stopping``, from the training part of the split). The
     test is :func:`sklr.lr_range_test` with its defaults (100 steps from
-    1e-7 to 10), on minibatches of ``max(32, n_samples // 100)`` samples but
-    never more than the estimator's batch size, from the initial weights and
-    with the minibatch order the fit itself will use; the plan's random
-    state is not advanced.
+    1e-7 to 10, the same suggestion rule), on minibatches of ``max(100,
+    n_samples // 100)`` samples but never more than the estimator's batch
+    size, from the initial weights and with the minibatch order the fit
+    itself will use; the plan's random state is not advanced.
 
     Cost: at most 100 minibatches, stopping early once the loss diverges.
-    That is at most one pass over the data once there are 3,200 samples or
-    more, and at most 3,200 sample-gradients on smaller data sets, where one
-    pass would give too few, too noisy steps to show where the loss falls
-    fastest. A rate found on small minibatches can be conservative for plain
-    SGD trained on much larger ones.
+    That is at most one pass over the data once there are 10,000 samples or
+    more, and at most 10,000 sample-gradients on smaller data sets, where
+    one pass would give too few, too noisy steps to show where the loss
+    falls fastest. Minibatches of 100 samples or more keep the minibatch
+    noise of the loss small enough to see the descent of most problems.
+
+    When the sweep shows no clear descent (the smoothed loss never falls
+    clearly below both its initial level and the loss of a constant
+    prediction, given the noise of the minibatch losses), there is no
+    steepest descent to read: the estimator's default rate ``fallback`` is
+    used instead (or a tenth of the rate at which the loss started to rise,
+    if that is smaller), with a :class:`~sklr.exceptions.LearningRateWarning`
+    naming it.
 
     Parameters
     ----------
     plan : TrainingPlan
         The plan of the fit; it is not modified.
     fallback : float, default=None
-        The estimator's default learning rate.
+        The estimator's default learning rate; None leaves the no-descent
+        case to the curve alone.
 
     Returns
     -------
     learning_rate : float
-        The suggested learning rate.
+        The chosen learning rate.
     """
     n_samples = plan.data.Y.shape[0]
     batch_size = min(batch_size_for(plan.batch_size, n_samples),
@@ -200,6 +331,15 @@ def auto_learning_rate(plan, fallback=None):
     # a copy: the sweep draws the fit's initial weights without consuming them
     member = dataclasses.replace(
         plan.member, random_state=copy.deepcopy(plan.member.random_state))
-    result = sweep(dataclasses.replace(plan, member=member, batch_size=batch_size),
-                   **AUTO_SWEEP)
+    result, descended = sweep(
+        dataclasses.replace(plan, member=member, batch_size=batch_size),
+        fallback=fallback, **AUTO_SWEEP)
+    if not descended:
+        warnings.warn(
+            "learning_rate='auto': the learning-rate sweep found no clear descent "
+            "of the training loss (it never fell clearly below both its initial "
+            "level and the loss of a constant prediction, given the minibatch "
+            f"noise); using learning_rate={result.suggested_learning_rate:.3g} "
+            "instead.",
+            LearningRateWarning, stacklevel=2)
     return result.suggested_learning_rate

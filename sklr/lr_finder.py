@@ -5,14 +5,19 @@ it for ``learning_rate="auto"``; this module adds what a user calls: the
 estimator or Pipeline, preprocessing, and checked arguments.
 """
 
+import inspect
+import math
+import warnings
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from sklr._base import BaseSKLR
 from sklr._compat import Interval, validate_parameter_constraints
 from sklr._sweep import LRRangeResult, sweep
+from sklr.exceptions import LearningRateWarning
 
 __all__ = ["LRRangeResult", "lr_range_test"]
 
@@ -46,6 +51,36 @@ _RANGE_TEST_CONSTRAINTS = {
 }
 
 
+# the smallest rise of the rate from one step of the sweep to the next: well
+# above float32 resolution (1.2e-7), so that consecutive rates stay distinct
+_MIN_STEP_GROWTH = 1e-6
+
+
+def _check_sweep_range(start_lr, end_lr, num_steps):
+    """Raise a ValueError unless the sweep's rates are normal, distinct floats."""
+    tiny = np.finfo(np.float64).tiny
+    if start_lr < tiny:
+        raise ValueError(
+            f"start_lr must be a normal float, at least {tiny:.4g}; got "
+            f"start_lr={start_lr!r}, a subnormal float without full precision."
+        )
+    # logarithms: the ratio itself may overflow
+    log_ratio = math.log(end_lr) - math.log(start_lr)
+    if log_ratio > math.log(np.finfo(np.float64).max):
+        raise ValueError(
+            f"end_lr / start_lr must be a finite float, got end_lr={end_lr!r} and "
+            f"start_lr={start_lr!r}, whose ratio overflows; narrow the range."
+        )
+    if log_ratio < (num_steps - 1) * math.log1p(_MIN_STEP_GROWTH):
+        raise ValueError(
+            f"end_lr / start_lr is too close to 1: got end_lr={end_lr!r} and "
+            f"start_lr={start_lr!r}, a ratio of {end_lr / start_lr!r}. The rate "
+            f"must rise by a factor of at least 1 + {_MIN_STEP_GROWTH:g} from one "
+            f"step to the next, so the ratio must be at least (1 + "
+            f"{_MIN_STEP_GROWTH:g}) ** (num_steps - 1) with num_steps={num_steps}."
+        )
+
+
 def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
                   smoothing=0.8, divergence_factor=4.0, sample_weight=None,
                   random_state=None):
@@ -62,19 +97,44 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
     configured; its schedule is replaced by the sweep and its stopping rule
     is off.
 
-    The suggested rate is the rate of **steepest descent**. The slope of
-    the raw loss against ``log10(learning_rate)`` is fitted by least squares
-    over half a decade of rates on each side of every step (at least two
-    steps, at most an eighth of them). The suggestion is the rate with the
-    most negative slope among the steps that come before the lowest
-    smoothed loss and at which the smoothed loss has already fallen a fifth
-    of the way from its initial level (the median of the first tenth of the
-    steps) to its lowest. Fitting slopes over a decade, and skipping the
-    steps before the loss has left its initial level, keep minibatch noise
-    from being taken for descent. If the loss never fell, the suggestion is
-    one tenth of the rate at the lowest smoothed loss. The steepest-descent
-    rate is a safe choice for long training; with few epochs a rate a few
-    times larger may train faster.
+    The suggested rate is the rate of **steepest descent**, once the loss
+    has clearly descended:
+
+    * *Noise.* The standard deviation of the noise of the minibatch losses
+      is estimated robustly from the raw losses (from the median absolute
+      second difference, which ignores a smooth trend and the blow-up at the
+      end), and from it that of the smoothed loss at every step and that of
+      the initial level: the median of the raw losses of the first tenth of
+      the steps (at least three), raised to the loss of the best constant
+      prediction on the training data if below it.
+    * *Clear descent.* The loss has clearly descended at a step past the
+      first tenth where the smoothed loss lies more than four standard
+      deviations of that noise below the initial level and, unless the model
+      is linear without intercept, also below the loss of the best constant
+      prediction: a fall only as far as that learns nothing from the
+      features (an MLP's random initial output starts the loss higher).
+    * *Steepest descent.* The slope of the raw loss against
+      ``log10(learning_rate)`` is fitted by least squares over half a decade
+      of rates on each side of every step (at least two steps, at most an
+      eighth of them). The suggestion is the rate with the most negative
+      slope among the steps that come before the lowest clearly descended
+      smoothed loss and at which the smoothed loss has already fallen from
+      the initial level a fifth of the way to that lowest, and by at least
+      one standard deviation of the noise.
+
+    If the loss did not clearly descend, the curve shows no steepest
+    descent: the suggestion is the estimator's default learning rate, or,
+    if smaller, one tenth of the largest rate at which the smoothed loss was
+    still within four standard deviations of its lowest value (the rate
+    where it starts to rise), and a
+    :class:`~sklr.exceptions.LearningRateWarning` says so. (If the loss
+    clearly descended but at none of those steps with a falling slope, the
+    suggestion is that tenth, without a warning.) Slopes over a
+    decade and the noise thresholds keep minibatch noise from being taken
+    for descent. The steepest-descent rate is a safe choice for long
+    training; with few epochs a rate a few times larger may train faster.
+    Minibatches that are too small for the noise of the data hide the
+    descent: a larger ``batch_size`` makes it visible.
 
     Parameters
     ----------
@@ -116,9 +176,16 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
     Raises
     ------
     ValueError
-        If ``start_lr >= end_lr``, a bound is not positive, ``num_steps <
-        2``, or ``estimator`` is neither an sklr estimator nor a Pipeline
-        ending in one.
+        If ``start_lr >= end_lr``, a bound is not positive and finite,
+        ``start_lr`` is subnormal, ``end_lr / start_lr`` overflows or is too
+        close to 1 for the rate to rise by a factor of at least ``1 + 1e-6``
+        per step, ``num_steps < 2``, or ``estimator`` is neither an sklr
+        estimator nor a Pipeline ending in one.
+
+    Warns
+    -----
+    LearningRateWarning
+        If the loss showed no clear descent.
 
     See Also
     --------
@@ -155,6 +222,7 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
             f"start_lr must be smaller than end_lr, got start_lr={start_lr} and "
             f"end_lr={end_lr}."
         )
+    _check_sweep_range(start_lr, end_lr, num_steps)
     preprocessing, final = _final_estimator(estimator)
     if preprocessing is not None:
         X = clone(preprocessing).fit_transform(X, y)
@@ -164,5 +232,16 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
                      warm_start=False)
     if random_state is not None:
         model.set_params(random_state=random_state)
-    return sweep(model._plan(X, y, sample_weight), start_lr, end_lr, num_steps,
-                 smoothing, divergence_factor)
+    default = inspect.signature(type(final)).parameters["learning_rate"].default
+    result, descended = sweep(model._plan(X, y, sample_weight), start_lr, end_lr,
+                              num_steps, smoothing, divergence_factor, fallback=default)
+    if not descended:
+        warnings.warn(
+            "lr_range_test found no clear descent of the loss (it never fell "
+            "clearly below both its initial level and the loss of a constant "
+            "prediction, given the minibatch noise), so the curve shows no "
+            "steepest descent; suggesting learning_rate="
+            f"{result.suggested_learning_rate:.3g} (the estimator's default is "
+            f"{default:g}). Larger minibatches (batch_size) make a descent easier "
+            "to see.", LearningRateWarning, stacklevel=2)
+    return result

@@ -6,7 +6,12 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    make_regression,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
@@ -23,7 +28,9 @@ from sklr import (
     _sweep,
     lr_finder,
 )
-from sklr._sweep import _suggest, auto_learning_rate
+from sklr._losses import BinaryCrossEntropy, MultinomialCrossEntropy, SquaredError
+from sklr._sweep import _constant_loss, _suggest, auto_learning_rate
+from sklr.exceptions import LearningRateWarning
 from sklr.lr_finder import lr_range_test
 
 
@@ -129,6 +136,13 @@ def test_engine_divergence_ends_the_test(data):
     assert result.suggested_learning_rate < 1.0
 
 
+def _smooth(raw, smoothing=0.8):
+    """The sweep's bias-corrected exponential moving average."""
+    weights = smoothing ** np.arange(len(raw))
+    average = np.cumsum(raw * (1 - smoothing) / weights) * weights
+    return average / (1 - smoothing * weights)
+
+
 def test_suggestion_rule_on_a_synthetic_curve():
     rates = np.logspace(-7, 1, 100)
     # falls fastest at 1e-3, then blows up past 1
@@ -136,14 +150,18 @@ def test_suggestion_rule_on_a_synthetic_curve():
     curve = 1.0 - 0.8 / (1 + np.exp(-(log_rate + 3) * 3)) + np.where(
         log_rate > 0, (log_rate * 5) ** 2, 0)
     noisy = curve + np.random.RandomState(0).normal(scale=0.02, size=100)
-    smoothed = np.array([noisy[max(0, i - 4):i + 1].mean() for i in range(100)])
-    assert 10**-3.3 < _suggest(rates, noisy, smoothed) < 10**-2.7
+    suggested, descended = _suggest(rates, noisy, _smooth(noisy), 0.8)
+    assert descended
+    assert 10**-3.3 < suggested < 10**-2.7
 
 
 def test_suggestion_falls_back_when_the_loss_never_falls():
     rates = np.logspace(-3, 1, 40)
     rising = np.linspace(1.0, 3.0, 40)
-    assert _suggest(rates, rising, rising) == pytest.approx(1e-4)
+    assert _suggest(rates, rising, rising, 0.0) == (pytest.approx(1e-4), False)
+    # a default rate in the rising part is no fallback
+    assert _suggest(rates, rising, rising, 0.0, fallback=0.01) == (
+        pytest.approx(1e-4), False)
 
 
 def test_noise_before_the_descent_is_not_taken_for_descent():
@@ -153,8 +171,72 @@ def test_noise_before_the_descent_is_not_taken_for_descent():
     # a low outlier among the first steps makes a steep drop right at the start
     noisy = flat_then_fall + rng.normal(scale=0.05, size=100)
     noisy[1] = 0.1
-    smoothed = np.array([noisy[max(0, i - 4):i + 1].mean() for i in range(100)])
-    assert _suggest(rates, noisy, smoothed) > 1e-3
+    suggested, descended = _suggest(rates, noisy, _smooth(noisy), 0.8)
+    assert descended
+    assert suggested > 1e-3
+
+
+def _noise_then_blow_up(seed, n_steps=100):
+    """Minibatch losses of a sweep that learns nothing, then diverges."""
+    raw = 0.5 + np.random.RandomState(seed).normal(scale=0.05, size=n_steps)
+    raw[-5:] *= [1.5, 2.0, 3.0, 5.0, 8.0]
+    return raw
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_noise_alone_is_no_descent(seed):
+    # minibatch noise puts the lowest smoothed loss anywhere, often among the
+    # first steps: a decade below it would be 1e-8
+    rates = np.logspace(-7, 1, 100)
+    raw = _noise_then_blow_up(seed)
+    suggested, descended = _suggest(rates, raw, _smooth(raw), 0.8, fallback=0.01)
+    assert not descended
+    assert suggested == 0.01
+    # without a fallback: a decade below where the loss rose
+    suggested, _ = _suggest(rates, raw, _smooth(raw), 0.8)
+    assert 0.1 < suggested < 1.0
+
+
+def test_a_clear_fall_within_the_noise_is_descent():
+    # the same noise, with a fall of 0.1 (two standard deviations of a
+    # minibatch loss) from 1e-3 on: the smoothing makes it clear
+    rates = np.logspace(-7, 1, 100)
+    raw = _noise_then_blow_up(0) - np.clip(0.05 * np.log10(rates / 1e-3), 0, 0.1)
+    suggested, descended = _suggest(rates, raw, _smooth(raw), 0.8, fallback=1.0)
+    assert descended
+    assert 1e-3 < suggested < 1e-1
+
+
+def test_a_fall_only_to_a_constant_prediction_is_no_descent():
+    # an MLP's random initial output starts the loss at 0.75; it falls to
+    # 0.5, what predicting the mean gives, and learns nothing more
+    rates = np.logspace(-7, 1, 100)
+    raw = _noise_then_blow_up(0) + np.where(rates < 1e-3, 0.25, 0.0)
+    assert _suggest(rates, raw, _smooth(raw), 0.8)[1]
+    assert not _suggest(rates, raw, _smooth(raw), 0.8, baseline=0.5)[1]
+    # a model that learns from the features goes on below 0.5
+    learns = raw - np.where(rates > 1e-2, 0.2, 0.0)
+    assert _suggest(rates, learns, _smooth(learns), 0.8, baseline=0.5)[1]
+
+
+@pytest.mark.parametrize(
+    ("loss", "Y", "expected"),
+    [
+        # half the weighted variance: mean 3, variance (4 + 0 + 4) / 4
+        (SquaredError(), [[1.0], [3.0], [5.0]], 0.5 * 2.0),
+        # the entropy of the weighted class shares
+        (BinaryCrossEntropy(), [[1.0], [0.0], [0.0]],
+         -(0.25 * np.log(0.25) + 0.75 * np.log(0.75))),
+        (MultinomialCrossEntropy(), np.eye(3)[[0, 1, 2]],
+         -(0.5 * np.log(0.25) + 0.5 * np.log(0.5))),
+    ],
+    ids=["squared_error", "binary", "multinomial"],
+)
+def test_constant_loss_is_that_of_the_best_constant(loss, Y, expected):
+    # shares 1/4, 1/2, 1/4: only the ratios of the weights matter
+    weights = np.array([2.0, 4.0, 2.0])
+    assert _constant_loss(loss, np.asarray(Y), weights) == pytest.approx(expected,
+                                                                          rel=1e-6)
 
 
 def test_deterministic_for_a_fixed_random_state(data):
@@ -225,12 +307,30 @@ def test_sample_weight_reaches_the_estimator(data):
         ({"num_steps": 1}, "num_steps"),
         ({"smoothing": 1.0}, "smoothing"),
         ({"divergence_factor": 1.0}, "divergence_factor"),
+        ({"end_lr": np.inf}, "end_lr"),
+        ({"start_lr": np.nan}, "start_lr"),
+        # the rate would not rise from step to step
+        ({"start_lr": 1.0, "end_lr": 1.0 + 2e-16}, "end_lr / start_lr is too close to 1"),
+        ({"start_lr": 1e-3, "end_lr": 1.00001e-3}, "end_lr / start_lr is too close to 1"),
+        ({"start_lr": 1e-300, "end_lr": 1e300}, "end_lr / start_lr .* overflows"),
+        ({"start_lr": 1e-320, "end_lr": 1e-3}, "start_lr must be a normal float"),
     ],
 )
 def test_bad_arguments(data, kwargs, match):
     X, y = data["breast_cancer"]
     with pytest.raises(ValueError, match=match):
         lr_range_test(LogisticClassifier(), X, y, **kwargs)
+
+
+def test_extreme_but_valid_ranges_run(data):
+    X, y = data["breast_cancer"]
+    model = LogisticClassifier(random_state=0)
+    for start_lr, end_lr in [(1e-300, 1e-3), (1.0, 1.001)]:
+        result = lr_range_test(model, X, y, start_lr=start_lr, end_lr=end_lr,
+                               num_steps=20)
+        assert np.all(np.diff(result.learning_rates) > 0)
+        assert np.isfinite(result.suggested_learning_rate)
+        assert result.suggested_learning_rate > 0
 
 
 @pytest.mark.parametrize(
@@ -333,7 +433,7 @@ def test_auto_uses_the_training_split_with_early_stopping(data, monkeypatch):
 
 @pytest.mark.parametrize(
     ("n_samples", "batch_size", "max_samples"),
-    [(500, "auto", 3200), (5000, "auto", 5000), (30000, "auto", 20000),
+    [(500, "auto", 10000), (5000, "auto", 10000), (30000, "auto", 20000),
      (5000, 16, 1600)],
 )
 def test_auto_cost_is_bounded(monkeypatch, n_samples, batch_size, max_samples):
@@ -376,3 +476,57 @@ def test_auto_is_competitive_with_a_grid(data, optimizer):
                            cv=3).mean()
     assert auto >= grid.best_score_ - 0.02
 
+
+# ------------------------------------------- a noisy, low-signal regression
+@pytest.fixture(scope="module")
+def wages():
+    """Like a wages table: R^2 about 0.05, the target in dollars.
+
+    A linear model fitted by least squares scores about 0.05 by 5-fold CV;
+    the minibatch losses of the sweep are noisier than their fall.
+    """
+    X, y = make_regression(n_samples=2000, n_features=10, noise=800.0,
+                           random_state=3)
+    return StandardScaler().fit_transform(X), y * 1000 + 30000
+
+
+@pytest.mark.parametrize(
+    "model",
+    [LinearRegressor(random_state=0),
+     MLPRegressor(hidden_layer_sizes=(16,), random_state=0)],
+    ids=["linear", "mlp"],
+)
+def test_auto_falls_back_to_the_default_without_a_clear_descent(wages, model):
+    # the old rule took minibatch noise at the first steps for the lowest
+    # loss and chose 1e-8 on 4 of 5 folds (CV R^2 0.007 against 0.052); an
+    # MLP chose 6e-3 to 2e-2, which overfits the noise (-0.06 against -0.002)
+    X, y = wages
+    default = cross_val_score(model, X, y, cv=5).mean()
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", LearningRateWarning)
+        auto = cross_validate(clone(model).set_params(learning_rate="auto"), X, y,
+                              cv=5, return_estimator=True)
+    chosen = [est.learning_rate_ for est in auto["estimator"]]
+    assert min(chosen) >= 1e-5, chosen
+    assert auto["test_score"].mean() >= default - 0.02, chosen
+    # every fold says why it used the default rate, and names it
+    messages = [str(w.message) for w in record
+                if issubclass(w.category, LearningRateWarning)
+                and "no clear descent" in str(w.message)]
+    assert len(messages) == 5
+    assert all(f"learning_rate={model.learning_rate:.3g}" in m for m in messages)
+
+
+def test_range_test_warns_without_a_clear_descent(wages):
+    X, y = wages
+    with pytest.warns(LearningRateWarning, match="no clear descent"):
+        result = lr_range_test(LinearRegressor(random_state=0), X, y)
+    assert result.suggested_learning_rate == LinearRegressor().learning_rate
+
+
+def test_auto_is_silent_after_a_clear_descent(data):
+    X, y = data["breast_cancer"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LearningRateWarning)
+        model = LogisticClassifier(learning_rate="auto", random_state=0).fit(X, y)
+    assert model.learning_rate_ != LogisticClassifier().learning_rate
