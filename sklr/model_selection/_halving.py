@@ -10,47 +10,48 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid
 from sklearn.pipeline import Pipeline
 
 from sklr._compat import Interval, StrOptions, search_parameter_constraints
-from sklr.model_selection._results import fill_failures, format_results, refit_best
+from sklr.model_selection._results import (
+    diverged,
+    fill_failures,
+    format_results,
+    ranking_order,
+    refit_best,
+    report_warnings,
+)
 from sklr.model_selection._setup import make_candidates, search_inputs
 from sklr.model_selection._stacking import FoldStacks, group_candidates
 
 
-def _advance(job, X, y, sample_weight, keep, epochs, scorers, return_train_score,
-             error_score, last, native_score):
+def _advance(job, X, y, metadata, scoring, keep, epochs, last):
     """One round of one (group, fold): train the survivors up to ``epochs`` and score them."""
     if job.epochs == 0:
-        job.prepare(X, y, sample_weight)
+        job.prepare(X, y, metadata, scoring.error_score)
     else:
         job.select(keep)
     # schedules run over the whole budget, so a survivor's schedule is that of one long run
     job.train(epochs - job.epochs, horizon=job.max_iter, stopping=True)
-    results = job.score(X, y, scorers, return_train_score=return_train_score,
-                        error_score=error_score, keep_ids=keep, final=last,
-                        native_score=native_score)
-    return job, results
+    return job, job.score(X, y, scoring, keep_ids=keep, final=last)
 
 
-def _mean_scores(results, candidates, name):
-    """Mean test score over the folds of each of ``candidates``."""
-    sums = dict.fromkeys(candidates, 0.0)
-    counts = dict.fromkeys(candidates, 0)
+def _best_first(results, candidates, n_splits, name):
+    """``candidates`` from best to worst mean test score over the folds; among
+    equal scores, one that diverged in no fold so far comes first."""
+    row = {c: i for i, c in enumerate(candidates)}
+    scores = np.empty((len(candidates), n_splits))
+    curves = [[None] * n_splits for _ in candidates]
     for result in results:
-        sums[result["id"]] += result["test_scores"][name]
-        counts[result["id"]] += 1
-    return np.array([sums[c] / counts[c] for c in candidates])
-
-
-def _top(candidates, means, k):
-    """The ``k`` best candidates; NaN ranks last, ties keep the grid order."""
-    order = np.argsort(-np.where(np.isnan(means), -np.inf, means), kind="stable")
-    return [candidates[i] for i in order[:k]]
+        scores[row[result["id"]], result["fold"]] = result["test_scores"][name]
+        curves[row[result["id"]]][result["fold"]] = result["curves"]
+    order = ranking_order(scores.mean(axis=1), diverged(curves))
+    return [candidates[i] for i in order]
 
 
 class HalvingEpochSearchCV(GridSearchCV):
     """Successive halving over a grid with epochs as the resource.
 
     Every candidate trains ``min_resources`` epochs on every CV fold; the
-    best ``1 / factor`` of them, by mean test score, continue to
+    best ``1 / factor`` of them, by mean test score (among equal scores,
+    those that never diverged first), continue to
     ``factor`` times as many epochs, and so on. Unlike scikit-learn's
     halving searches, survivors are not retrained from scratch: they
     continue from their weights, optimizer state and schedule position,
@@ -88,7 +89,8 @@ class HalvingEpochSearchCV(GridSearchCV):
         ``max_resources`` epochs as ``best_estimator_``.
     error_score : "raise" or float, default=np.nan
         Score of a failed fit (e.g. a divergence under
-        ``on_divergence="raise"``).
+        ``on_divergence="raise"``). An iteration in which every fit fails
+        raises a ``ValueError``, as scikit-learn's searches do.
     return_train_score : bool, default=False
         Also score the training folds.
     n_jobs : int, default=None
@@ -103,17 +105,22 @@ class HalvingEpochSearchCV(GridSearchCV):
         this search draws no random numbers (the estimator's own
         ``random_state`` seeds initialization and shuffling).
     verbose : int, default=0
-        Print one line per iteration when > 0.
+        Print one line per iteration when > 0. The warnings of the fits
+        (reaching ``max_iter``, backing off after a divergence, ...) are
+        issued once per warning category with the number of fits concerned;
+        ``verbose >= 2`` issues every one of them.
 
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
-        One row per candidate and iteration, with the keys of
-        ``GridSearchCV.cv_results_``, ``iter``, ``n_resources`` (epochs
-        trained) and the training curves of :class:`LockstepGridSearchCV`.
+        One row per candidate and iteration, with the keys of the
+        ``cv_results_`` of scikit-learn's ``HalvingGridSearchCV``:
+        those of ``GridSearchCV``, ``iter`` and ``n_resources`` (epochs
+        trained). Equal scores rank as in :class:`LockstepGridSearchCV`.
     curves_ : list of list of dict
         ``curves_[row][split]``: the training curves of each row of
-        ``cv_results_`` as of its iteration.
+        ``cv_results_`` as of its iteration, as in
+        :class:`LockstepGridSearchCV`.
     best_estimator_ : estimator
         The refitted best candidate.
     best_score_ : float
@@ -226,7 +233,9 @@ class HalvingEpochSearchCV(GridSearchCV):
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group-aware ``cv`` splitter.
         **fit_params : dict
-            ``sample_weight`` (or ``<last step>__sample_weight``).
+            Routed as ``GridSearchCV`` routes them: ``sample_weight`` (or
+            ``<step>__sample_weight`` and other parameters of the steps of
+            a pipeline).
 
         Returns
         -------
@@ -237,7 +246,7 @@ class HalvingEpochSearchCV(GridSearchCV):
             raise ValueError(f"{type(self).__name__} supports a single metric only; "
                              f"got scoring={self.scoring!r}.")
         inputs = search_inputs(self, X, y, groups, fit_params)
-        X, y, scorers = inputs.X, inputs.y, inputs.scorers
+        X, y = inputs.X, inputs.y
 
         params = list(ParameterGrid(self.param_grid))
         resource = "max_iter"
@@ -269,14 +278,16 @@ class HalvingEpochSearchCV(GridSearchCV):
             keep = set(alive)
             jobs = [job for job in jobs if keep.intersection(job.ids)]
             outputs = parallel(
-                delayed(_advance)(job, X, y, inputs.sample_weight, keep, epochs, scorers,
-                                  self.return_train_score, self.error_score, last,
-                                  self.scoring is None)
+                delayed(_advance)(job, X, y, inputs.metadata, inputs.scoring, keep,
+                                  epochs, last)
                 for job in jobs)
             jobs = [job for job, _ in outputs]
             round_results = [r for _, output in outputs for r in output]
-            names = fill_failures(round_results, self.error_score, len(round_results))
-            means = _mean_scores(round_results, alive, names[0])
+            if all(r["error"] is not None for r in round_results):
+                # fill_failures raises: the fits' warnings first
+                report_warnings(results + round_results, self.verbose)
+            names = fill_failures(round_results, self.error_score)
+            ranked = _best_first(round_results, alive, self.n_splits_, names[0])
             row_of = {c: len(rows) + i for i, c in enumerate(alive)}
             rows.extend((c, iteration, epochs) for c in alive)
             for result in round_results:
@@ -284,22 +295,25 @@ class HalvingEpochSearchCV(GridSearchCV):
             results.extend(round_results)
             self.n_candidates_.append(len(alive))
             self.n_resources_.append(epochs)
-            alive = _top(alive, means, math.ceil(len(alive) / self.factor))
+            alive = ranked[:math.ceil(len(alive) / self.factor)]
         self.n_iterations_ = len(resources)
         self.n_remaining_candidates_ = len(alive)
+        report_warnings(results, self.verbose)
 
         self.cv_results_, self.curves_ = format_results(
             [params[c] for c, _, _ in rows], self.n_splits_, results, names,
             self.return_train_score)
         self.cv_results_["iter"] = np.array([i for _, i, _ in rows])
         self.cv_results_["n_resources"] = np.array([r for _, _, r in rows])
+        # the best of the last iteration, as in scikit-learn's halving searches
         last_rows = np.flatnonzero(self.cv_results_["iter"] == self.n_iterations_ - 1)
         means = self.cv_results_[f"mean_test_{names[0]}"][last_rows]
-        self.best_index_ = int(last_rows[_top(list(range(len(last_rows))), means, 1)[0]])
+        best = ranking_order(means, diverged([self.curves_[r] for r in last_rows]))[0]
+        self.best_index_ = int(last_rows[best])
         self.best_score_ = self.cv_results_[f"mean_test_{names[0]}"][self.best_index_]
         self.best_params_ = self.cv_results_["params"][self.best_index_]
 
         if self.refit:
-            refit_best(self, base, X, y, fit_params)
-        self.scorer_ = scorers
+            refit_best(self, base, X, y, inputs.fit_params)
+        self.scorer_ = inputs.scorer_
         return self

@@ -15,6 +15,7 @@ from sklr.model_selection._results import (
     fill_failures,
     format_results,
     refit_best,
+    report_warnings,
     select_best,
 )
 from sklr.model_selection._setup import make_candidates, search_inputs
@@ -32,11 +33,12 @@ _LOCKSTEP_NOTES = """
     ``on_divergence``) form a group. For every group and CV fold, one
     stack in sklr's training engine trains all the group's candidates at
     once: they share the fold's data, any preprocessing steps of a
-    ``Pipeline`` (fitted once per fold) and the minibatch order, exactly as
-    separate fits with the same ``random_state`` would. The (group, fold)
-    stacks are spread over ``n_jobs`` joblib workers. A candidate leaves its
-    stack as soon as it converges or, with ``on_divergence="raise"``,
-    diverges (its fold then gets ``error_score``).
+    ``Pipeline`` (fitted once per group and fold, on the fold's training
+    part only) and the minibatch order, exactly as separate fits with the
+    same ``random_state`` would. The (group, fold) stacks are spread over
+    ``n_jobs`` joblib workers, each with estimators of its own. A candidate
+    leaves its stack as soon as it converges or, with
+    ``on_divergence="raise"``, diverges (its fold then gets ``error_score``).
 
     With a fixed integer ``random_state`` the scores equal those of the
     scikit-learn search to floating-point rounding. With ``dropout``, the
@@ -44,27 +46,40 @@ _LOCKSTEP_NOTES = """
     statistically, not bitwise, equivalent. ``fit_time`` is the stack's
     time shared equally among the members it was training.
 
-    Only ``sample_weight`` (``<step>__sample_weight`` for a pipeline) can be
-    passed to ``fit``; use the scikit-learn search for other fit
-    parameters, or for estimators that are not sklr's.
+    Fit parameters are routed as the scikit-learn search routes them (see
+    scikit-learn's metadata routing): without routing, ``sample_weight``
+    of a bare estimator also weights the scorers that accept it, and
+    ``<step>__sample_weight`` of a pipeline weights the fit only. The sklr
+    estimator takes ``sample_weight`` only, the steps before it any fit
+    parameter; use the scikit-learn search for other fit parameters, or for
+    estimators that are not sklr's.
+
+    Two deviations, both in what is reported rather than in the scores:
+
+    * Ties: among candidates whose mean test scores are equal to
+      floating-point tolerance (relative 1e-12), one whose training never
+      diverged ranks first in ``rank_test_*`` and ``best_index_``;
+      ``GridSearchCV`` ranks equal scores in grid order. A learning rate
+      that diverged and backed off otherwise ties with the rate it fell back
+      to, and is no better a choice.
+    * Warnings: the warnings of the fits (reaching ``max_iter``, backing off
+      after a divergence, a failing scorer, ...) are collected in the
+      workers and issued once per warning category, saying in how many fits
+      each kind occurred. ``verbose >= 2`` issues every one of them instead.
 """
 
 _EXTRA_ATTRIBUTES = """
     cv_results_ : dict of numpy (masked) ndarrays
-        The keys of ``GridSearchCV.cv_results_``, plus, for every split
-        ``k``, the object arrays ``split<k>_loss_curve``,
-        ``split<k>_validation_scores``, ``split<k>_learning_rate_curve``
-        (per-epoch lists), ``split<k>_n_iter``, ``split<k>_n_divergences`` and
-        ``split<k>_status`` (``"converged"``, ``"training"`` (stopped at
-        ``max_iter``), ``"diverged"`` or ``"error"``; ``None`` where the fit
-        failed before training), and ``n_divergences``, the divergences of
-        each candidate summed over the splits.
+        Exactly the keys of the scikit-learn search's ``cv_results_``; the
+        training curves are in ``curves_``.
     curves_ : list of list of dict
         ``curves_[candidate][split]`` is a dict with the keys
-        ``"loss_curve"``, ``"validation_scores"``, ``"learning_rate_curve"``,
-        ``"n_iter"``, ``"n_divergences"`` and ``"status"`` (``None`` where the
-        fit failed before training). The same data as the ``split<k>_*``
-        entries of ``cv_results_``, candidate-major.
+        ``"loss_curve"``, ``"validation_scores"``, ``"learning_rate_curve"``
+        (one value per epoch), ``"n_iter"``, ``"n_divergences"`` and
+        ``"status"`` (``"converged"``, ``"training"`` (stopped at
+        ``max_iter``), ``"diverged"`` (stopped by a divergence) or
+        ``"error"`` (``on_divergence="raise"``)); ``None`` where the fit
+        failed before training.
     n_stacks_ : int
         Number of (group, fold) stacks trained.
 """
@@ -85,8 +100,9 @@ class _LockstepMixin:
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group-aware ``cv`` splitter.
         **fit_params : dict
-            ``sample_weight`` (or ``<last step>__sample_weight`` for a
-            pipeline), indexed per fold and used by the refit.
+            Routed as ``GridSearchCV`` routes them: ``sample_weight`` (or
+            ``<step>__sample_weight`` and other parameters of the steps of
+            a pipeline), indexed per fold and used by the refit.
 
         Returns
         -------
@@ -94,7 +110,7 @@ class _LockstepMixin:
             The fitted search.
         """
         inputs = search_inputs(self, X, y, groups, fit_params)
-        X, y, scorers = inputs.X, inputs.y, inputs.scorers
+        X, y, scorers = inputs.X, inputs.y, inputs.scorer_
         if self.multimetric_:
             check_refit(self.refit, True, scorers)
 
@@ -115,12 +131,11 @@ class _LockstepMixin:
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch,
                             verbose=self.verbose)
         outputs = parallel(
-            delayed(run_fold)(job, X, y, inputs.sample_weight, scorers,
-                              self.return_train_score, self.error_score,
-                              self.scoring is None)
+            delayed(run_fold)(job, X, y, inputs.metadata, inputs.scoring)
             for job in jobs)
         results = [r for output in outputs for r in output]
-        names = fill_failures(results, self.error_score, len(results))
+        report_warnings(results, self.verbose)
+        names = fill_failures(results, self.error_score)
         if not isinstance(scorers, dict) and names != ["score"]:
             # a callable scorer returning a dict makes the search multi-metric
             self.multimetric_ = True
@@ -132,7 +147,7 @@ class _LockstepMixin:
         select_best(self, self.cv_results_, refit_metric)
 
         if self.refit:
-            refit_best(self, base, X, y, fit_params)
+            refit_best(self, base, X, y, inputs.fit_params)
         self.scorer_ = scorers
         return self
 
