@@ -154,6 +154,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "average": ["boolean", Interval(Integral, 1, None, closed="left")],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "on_divergence": [StrOptions({"backoff", "stop", "raise"})],
         "shuffle": ["boolean"],
@@ -375,6 +376,8 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             on_divergence=self.on_divergence,
+            average=bool(self.average) if isinstance(self.average, bool | np.bool_)
+            else int(self.average),
         )
         data = TrainingData(
             X=X, Y=Y.astype(dtype, copy=False), sample_weight=sample_weight,

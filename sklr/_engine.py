@@ -44,6 +44,9 @@ class MemberConfig:
     tol: float | None = 1e-4
     n_iter_no_change: int = 10
     on_divergence: str = "backoff"
+    # False, True (average the iterates from the first step) or k (from the
+    # k-th sample seen on), as scikit-learn's SGD
+    average: bool | int = False
 
 
 @dataclass
@@ -68,9 +71,11 @@ class MemberRecord:
     divergence_learning_rates: list = field(default_factory=list)
     # back-offs so far: the rate in use is the base rate / 10 ** backoffs
     backoffs: int = 0
+    # what predictions use (the averaged or evaluation point, or the best
+    # weights validation chose), and the state training continues from
     params: list | None = None
     buffers: list | None = None
-    opt_state: list | None = None
+    state: "StackState | None" = None
 
     @property
     def lr_factor(self):
@@ -245,16 +250,22 @@ class _MinibatchGatherer:
 class StackState:
     """The arrays that follow the members of a stack, each with a leading member axis.
 
-    Parameters, buffers (batch-norm statistics), optimizer state and the
-    update counts ``t``. The loop reads and writes them in place; these
-    methods move whole members between states: a stack's live state, its
-    last good snapshot, the best weights and a finished member's record.
+    Parameters, buffers (batch-norm statistics), optimizer state, the update
+    counts ``t``, the samples seen, and for iterate averaging the running
+    average of the parameters and how many iterates it holds. The loop reads
+    and writes them in place; these methods move whole members between
+    states: a stack's live state, its last good snapshot and a finished
+    member's record.
     """
 
     params: list
     buffers: list
     opt_state: list
     t: np.ndarray
+    samples: np.ndarray
+    n_averaged: np.ndarray
+    # one array per parameter; empty when no member averages
+    average: list
 
     def take(self, rows):
         """A new state holding copies of ``rows`` (indices or a boolean mask)."""
@@ -263,7 +274,8 @@ class StackState:
             [p[rows] for p in self.params],
             [b[rows] for b in self.buffers],
             [{k: v[rows] for k, v in s.items()} for s in self.opt_state],
-            self.t[rows],
+            self.t[rows], self.samples[rows], self.n_averaged[rows],
+            [a[rows] for a in self.average],
         )
 
     def copy(self):
@@ -280,7 +292,10 @@ class StackState:
         for state, saved in zip(self.opt_state, source.opt_state):
             for key in state:
                 state[key][rows] = saved[key][source_rows]
-        self.t[rows] = source.t[source_rows]
+        for current, saved in zip(self.average, source.average):
+            current[rows] = saved[source_rows]
+        for name in ("t", "samples", "n_averaged"):
+            getattr(self, name)[rows] = getattr(source, name)[source_rows]
 
 
 class Stack:
@@ -313,7 +328,7 @@ class Stack:
 
     # per-model arrays that follow the rows of the stack
     _row_vectors = ("_rows", "_base_lr", "_lr_divisor", "_alpha_l2", "_alpha_l1",
-                    "_clip_norm", "_reference_loss", "_loss_limit")
+                    "_clip_norm", "_reference_loss", "_loss_limit", "_average_start")
 
     def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
                  shuffle=True, penalty_weights=None, loss_scale=1.0):
@@ -336,9 +351,18 @@ class Stack:
         params, buffers = model.init_params(
             [m.random_state for m in members], self.dtype
         )
+        n_members = len(members)
+        # averaging starts once a member has seen this many samples
+        self._average_start = np.array(
+            [np.inf if m.average is False else 0 if m.average is True else m.average
+             for m in members], dtype=np.float64)
+        averaging = bool(np.isfinite(self._average_start).any())
         self.state = StackState(
             params, buffers, [self.optimizer.init_state(p) for p in params],
-            np.zeros(len(members), dtype=np.int64))
+            t=np.zeros(n_members, dtype=np.int64),
+            samples=np.zeros(n_members, dtype=np.int64),
+            n_averaged=np.zeros(n_members),
+            average=[p.copy() for p in params] if averaging else [])
         self._best_params = None
 
         def vector(name, default=None):
@@ -408,20 +432,22 @@ class Stack:
         record = self.records[member]
         if record.params is not None:
             return record.params, record.buffers
-        part = self.state.take([self._row(member)])
-        return part.params, part.buffers
+        row = [self._row(member)]
+        return ([p[row] for p in self._evaluation_params()],
+                [b[row] for b in self.state.buffers])
 
     def resume(self, member, record, schedule_state, epoch):
         """Continue ``member`` from a finished record: weights, optimizer state,
         schedule position and history (``warm_start`` and ``partial_fit``)."""
         row = self._row(member)
-        saved = StackState(record.params, record.buffers, record.opt_state,
-                           np.array([record.t]))
-        self.state.put(row, saved, 0)
+        if record.state.average and not self.state.average:
+            self.state.average = [p.copy() for p in self.state.params]
+            self._pack()
+        self.state.put(row, record.state, 0)
         self._lr_divisor[row] = 10.0 ** record.backoffs
         self.records[member] = dataclasses.replace(
             record, status="training", no_improvement=0, params=None,
-            buffers=None, opt_state=None,
+            buffers=None, state=None,
             loss_curve=list(record.loss_curve),
             validation_scores=list(record.validation_scores),
             validation_loss_curve=list(record.validation_loss_curve),
@@ -441,14 +467,23 @@ class Stack:
         self._take_rows(keep)
 
     def _store(self, row, params=None):
-        """Save the state of ``row`` in its record (with ``params`` for the weights)."""
+        """Save the state of ``row`` in its record.
+
+        Predictions use ``params`` (the best weights validation chose) when
+        given, else the evaluation point; training continues from the state.
+        """
         member = self._rows[row]
         record = self.records[member]
-        part = self.state.take([row])
-        record.params = ([p[row:row + 1].copy() for p in params]
-                         if params is not None else part.params)
-        record.buffers, record.opt_state = part.buffers, part.opt_state
-        record.t = int(part.t[0])
+        record.state = self.state.take([row])
+        if params is None:
+            params = self._evaluation_params()
+        record.params = [p[row:row + 1].copy() for p in params]
+        if params is self._best_params:
+            # warm_start and partial_fit continue from the weights kept
+            for current, best in zip(record.state.params, record.params):
+                current[...] = best
+        record.buffers = record.state.buffers
+        record.t = int(record.state.t[0])
         self._record_rate(row, record)
 
     def _take_rows(self, keep):
@@ -472,7 +507,7 @@ class Stack:
         # into them would no longer share memory: drop them, rebuild on load
         state = dict(self.__dict__)
         for key in ("_flat_params", "_flat_grad", "_grad_views", "_flat_state",
-                    "_step_views"):
+                    "_step_views", "_flat_average"):
             state.pop(key, None)
         return state
 
@@ -494,6 +529,9 @@ class Stack:
         state = self.state
         n_models = len(state.t)
         self._flat_params, state.params = _pack_arrays(state.params, n_models)
+        self._flat_average = None
+        if state.average:
+            self._flat_average, state.average = _pack_arrays(state.average, n_models)
         self._flat_grad, self._grad_views = _pack_arrays(
             [np.empty_like(p) for p in state.params], n_models)
         keys = set(state.opt_state[0])
@@ -595,7 +633,7 @@ class Stack:
         if sp.issparse(X) and X.format != "csr":
             X = X.tocsr()
         if data.has_validation and self._best_params is None:
-            self._best_params = [p.copy() for p in self.state.params]
+            self._best_params = [p.copy() for p in self._evaluation_params()]
         for _ in range(n_epochs):
             if self.n_active == 0:
                 break
@@ -721,7 +759,39 @@ class Stack:
                                     t_view)
         if self._l1_strength is not None:
             self._proximal_l1()
+        state.samples += Xb.shape[0]
+        if self._flat_average is not None:
+            self._average_iterates()
         return loss
+
+    def _average_iterates(self):
+        """Fold this step's parameters into the running average of the iterates
+        of every member past its averaging start."""
+        state = self.state
+        started = state.samples >= self._average_start
+        state.n_averaged += started
+        with np.errstate(divide="ignore"):
+            weight = np.where(started, 1.0 / state.n_averaged, 0.0).astype(self.dtype)
+        self._flat_average += _rows_view(weight, 2) * (self._flat_params
+                                                       - self._flat_average)
+
+    def _evaluation_params(self):
+        """The parameters predictions and validation use, per member.
+
+        The running average for members that average their iterates; the
+        optimizer's evaluation point for those whose gradients are taken
+        elsewhere (schedule-free methods); the parameters otherwise.
+        """
+        state = self.state
+        params = self.optimizer.evaluation_point(state.params, state.opt_state)
+        if params is None:
+            params = state.params
+        if state.average:
+            averaged = state.n_averaged > 0
+            if averaged.any():
+                params = [np.where(_rows_view(averaged, p.ndim), a, p)
+                          for p, a in zip(params, state.average)]
+        return params
 
     def _set_reference_loss(self, loss):
         """The first minibatch loss of each model sets its divergence limit."""
@@ -799,8 +869,8 @@ class Stack:
             # reported in the user's units; the stopping rule uses the unscaled
             train_loss = (epoch["loss_sum"] / epoch["weight_sum"] + penalty) * scale
         if data.has_validation:
-            raw, _ = self.model.forward(self.state.params, self.state.buffers,
-                                        data.X_val)
+            evaluated = self._evaluation_params()
+            raw, _ = self.model.forward(evaluated, self.state.buffers, data.X_val)
             w_val = data.sample_weight_val / data.sample_weight_val.sum()
             with np.errstate(over="ignore", invalid="ignore"):
                 val_loss = self.loss(raw, data.Y_val, w_val, gradient=False)[0]
@@ -851,7 +921,7 @@ class Stack:
             if verbose:
                 self._print_epoch(member, record, seconds)
         if improved_rows:
-            for best, param in zip(self._best_params, self.state.params):
+            for best, param in zip(self._best_params, evaluated):
                 best[improved_rows] = param[improved_rows]
         self._finish(converged_rows, "converged")
 

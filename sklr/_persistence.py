@@ -25,6 +25,7 @@ _INTERNAL_MODULES = ("sklr._models", "sklr._losses")
 # Single internal classes kept on a fitted estimator, as (module, class name).
 _INTERNAL_CLASSES = (
     ("sklr._engine", "MemberRecord"),  # the training record, ``_record``
+    ("sklr._engine", "StackState"),  # the state training continues from
 )
 
 

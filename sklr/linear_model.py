@@ -45,6 +45,12 @@ _SHARED_DOC = """
     alpha : float, default=1e-4
         Penalty strength, in the units of the objective (for regressors, the
         target's units, as for scikit-learn's ``Lasso``).
+    average : bool or int, default=False
+        Average the iterates (Polyak-Ruppert): ``True`` from the first step,
+        an int ``k`` once ``k`` samples have been seen, as in scikit-learn's
+        ``SGD*``. The fitted parameters, predictions and the validation score
+        are the averaged ones; it lets plain SGD reach the exact optimum of
+        convex problems.
     clip_norm : float or None, default=None
         Clip the global gradient norm to this value (of the standardized
         objective for regressors: scale-free).
@@ -180,8 +186,8 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
                  penalty="l2", l1_ratio=0.15, optimizer="adam", learning_rate=0.01,
                  schedule="constant", batch_size="auto", max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 alpha=0.0001, clip_norm=None, on_divergence="backoff", shuffle=True,
-                 random_state=None, warm_start=False, verbose=0):
+                 alpha=0.0001, average=False, clip_norm=None, on_divergence="backoff",
+                 shuffle=True, random_state=None, warm_start=False, verbose=0):
         self.loss = loss
         self.epsilon = epsilon
         self.fit_intercept = fit_intercept
@@ -197,6 +203,7 @@ class LinearRegressor(_LinearMixin, RegressorMixin, RegressorBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.alpha = alpha
+        self.average = average
         self.clip_norm = clip_norm
         self.on_divergence = on_divergence
         self.shuffle = shuffle
@@ -271,8 +278,8 @@ class LogisticClassifier(_LinearMixin, ClassifierMixin, ClassifierBase):
                  class_weight=None, optimizer="adam", learning_rate=0.01,
                  schedule="constant", batch_size="auto", max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 alpha=0.0001, clip_norm=None, on_divergence="backoff", shuffle=True,
-                 random_state=None, warm_start=False, verbose=0):
+                 alpha=0.0001, average=False, clip_norm=None, on_divergence="backoff",
+                 shuffle=True, random_state=None, warm_start=False, verbose=0):
         self.fit_intercept = fit_intercept
         self.penalty = penalty
         self.l1_ratio = l1_ratio
@@ -287,6 +294,7 @@ class LogisticClassifier(_LinearMixin, ClassifierMixin, ClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.alpha = alpha
+        self.average = average
         self.clip_norm = clip_norm
         self.on_divergence = on_divergence
         self.shuffle = shuffle

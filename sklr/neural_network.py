@@ -124,8 +124,8 @@ class MLPRegressor(_MLPMixin, RegressorMixin, RegressorBase):
                  batch_norm=False, optimizer="adam", learning_rate=0.001,
                  schedule="constant", batch_size="auto", max_iter=200, tol=1e-4,
                  n_iter_no_change=10, early_stopping=False, validation_fraction=0.1,
-                 alpha=0.0001, clip_norm=None, on_divergence="backoff", shuffle=True,
-                 random_state=None, warm_start=False, verbose=0):
+                 alpha=0.0001, average=False, clip_norm=None, on_divergence="backoff",
+                 shuffle=True, random_state=None, warm_start=False, verbose=0):
         self.loss = loss
         self.epsilon = epsilon
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -142,6 +142,7 @@ class MLPRegressor(_MLPMixin, RegressorMixin, RegressorBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.alpha = alpha
+        self.average = average
         self.clip_norm = clip_norm
         self.on_divergence = on_divergence
         self.shuffle = shuffle
@@ -202,7 +203,7 @@ class MLPClassifier(_MLPMixin, ClassifierMixin, ClassifierBase):
                  batch_norm=False, class_weight=None, optimizer="adam",
                  learning_rate=0.001, schedule="constant", batch_size="auto",
                  max_iter=200, tol=1e-4, n_iter_no_change=10, early_stopping=False,
-                 validation_fraction=0.1, alpha=0.0001, clip_norm=None,
+                 validation_fraction=0.1, alpha=0.0001, average=False, clip_norm=None,
                  on_divergence="backoff", shuffle=True, random_state=None,
                  warm_start=False, verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -220,6 +221,7 @@ class MLPClassifier(_MLPMixin, ClassifierMixin, ClassifierBase):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.alpha = alpha
+        self.average = average
         self.clip_norm = clip_norm
         self.on_divergence = on_divergence
         self.shuffle = shuffle

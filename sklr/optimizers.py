@@ -222,6 +222,26 @@ class Optimizer(BaseEstimator):
         """
         raise NotImplementedError
 
+    def evaluation_point(self, params, states):
+        """The parameters to predict with, where they differ from ``params``.
+
+        Methods that take gradients at one sequence of points and return
+        another (schedule-free methods) return the latter, from their state;
+        None means ``params``.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The stacked parameter arrays gradients are taken at.
+        states : list of dict
+            The optimizer state of each array.
+
+        Returns
+        -------
+        point : list of ndarray or None
+        """
+        return None
+
     def preconditioner(self, state, hyper, t):
         """Per-entry factor of the learning rate in the step just taken, or None.
 

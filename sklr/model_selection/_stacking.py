@@ -35,7 +35,7 @@ from sklr.exceptions import DivergenceError
 # The optimizer's class and structural flags are checked after preparation.
 PER_MEMBER_PARAMS = frozenset({
     "learning_rate", "schedule", "optimizer", "alpha", "l1_ratio", "penalty",
-    "tol", "n_iter_no_change", "clip_norm", "on_divergence",
+    "tol", "n_iter_no_change", "clip_norm", "on_divergence", "average",
 })
 
 
