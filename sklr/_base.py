@@ -249,8 +249,30 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                         on_epoch=on_epoch)
         stack.finalize()
         self._set_fitted(stack, 0, plan)
+        if self.verbose:
+            print(self._stop_report(stack.records[0], incremental))
         self._warn_about(stack.records[0], incremental)
         return self
+
+    def _stop_report(self, record, incremental):
+        """Why training ended and, with validation, which epoch's weights are kept."""
+        watched = ("Validation score" if record.validation_scores
+                   else "Training loss")
+        reason = {
+            "converged": f"{watched} did not improve by more than tol={self.tol} for "
+                         f"{self.n_iter_no_change} consecutive epochs. Stopping.",
+            "training": ("Ran the epoch of partial_fit." if incremental else
+                         f"Reached max_iter={self.max_iter} epochs."),
+            "diverged": "Stopped after the loss diverged at learning rate "
+                        f"{record.learning_rate:.3g}.",
+            "stopped": "A callback asked to stop.",
+            "error": "The loss diverged and on_divergence='raise'.",
+        }[record.status]
+        if record.validation_scores:
+            best = int(np.argmax(record.validation_scores)) + 1
+            reason += (f" Best validation score {record.best_validation_score:.6g} "
+                       f"in epoch {best}; its weights are kept.")
+        return reason
 
     def _warn_about(self, record, incremental):
         if record.status == "error":

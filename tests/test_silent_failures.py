@@ -260,3 +260,14 @@ def test_learning_rate_after_a_backoff_is_the_decimal_one():
 
 def test_convergence_warning_is_still_a_convergence_warning():
     assert issubclass(LearningRateWarning, ConvergenceWarning)
+
+
+@pytest.mark.parametrize("on_divergence", ["backoff", "raise"])
+def test_verbose_says_why_training_stopped_and_which_weights_are_kept(
+        cancer, capsys, on_divergence):
+    X, y = cancer
+    LogisticClassifier(early_stopping=True, verbose=1, random_state=0,
+                       on_divergence=on_divergence).fit(X, y)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "did not improve by more than tol=0.0001 for 10 consecutive epochs" in last
+    assert "Best validation score" in last and "its weights are kept" in last
