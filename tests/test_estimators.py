@@ -285,10 +285,12 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     X, y = standardized(load_iris)
     LogisticClassifier(max_iter=3, tol=None, verbose=1, early_stopping=True,
                        random_state=0).fit(X, y)
-    lines = capsys.readouterr().out.strip().splitlines()
+    *lines, last = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     assert all("loss" in line and "validation score" in line and "learning rate"
                in line and line.endswith(" s") for line in lines)
+    # then why training stopped, as scikit-learn's MLP says it
+    assert last.startswith("Reached max_iter=3 epochs.")
 
 
 @pytest.mark.parametrize("Estimator", ALL)
