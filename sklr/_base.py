@@ -243,7 +243,8 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         stack = Stack.from_plans([plan])
         if continuing:
             stack.resume(0, self._record, self._schedule_state, self._epoch)
-        with epoch_callbacks(self, n_epochs) as on_epoch:
+        with epoch_callbacks(self, n_epochs, X=X, y=y,
+                             sample_weight=sample_weight) as on_epoch:
             stack.train(plan.data, n_epochs, horizon=self.max_iter,
                         stopping=not incremental, verbose=self.verbose,
                         on_epoch=on_epoch)

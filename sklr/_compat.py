@@ -6,6 +6,8 @@ scikit-learn estimator. Importing them here alone means a future move in
 scikit-learn is fixed in one file.
 """
 
+from contextlib import contextmanager
+
 from sklearn.utils._param_validation import (  # noqa: F401  (re-exported)
     HasMethods,
     Hidden,
@@ -63,7 +65,43 @@ def scorer_accepts_sample_weight(scorer):
 
 try:  # scikit-learn >= 1.9: the experimental callback API
     from sklearn.callback import CallbackSupportMixin
+    from sklearn.callback._callback_support import callback_management_context
 except ImportError:  # older versions: estimators without set_callbacks
 
     class CallbackSupportMixin:
         """Stands in for scikit-learn's callback mixin where it does not exist."""
+
+    callback_management_context = None
+
+
+@contextmanager
+def callback_fit_context(estimator, max_subtasks):
+    """The task of one fit of ``estimator`` for scikit-learn's callbacks.
+
+    Does for a fit what scikit-learn's own estimators do: enters the root
+    ``CallbackContext`` of ``_init_callback_context``, which sets up the
+    callbacks set on the estimator itself and merges with the task of a
+    meta-estimator that propagated its own (e.g. one fold of
+    ``GridSearchCV``), and on exit, whether the fit succeeds or fails, runs
+    the teardown that ``_fit_context`` runs around their ``fit`` (private,
+    hence here).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator being fitted.
+    max_subtasks : int or None
+        Number of subtasks of the fit (its epochs).
+
+    Yields
+    ------
+    context : CallbackContext or None
+        None where there is nothing to report to: scikit-learn < 1.9, or no
+        callbacks on the estimator (set or propagated).
+    """
+    if callback_management_context is None or not getattr(
+            estimator, "_skl_callbacks", None):
+        yield None
+        return
+    with callback_management_context(estimator):
+        yield estimator._init_callback_context(max_subtasks=max_subtasks)
