@@ -225,12 +225,21 @@ def test_leaderboard_formats_non_finite_and_huge_scores():
     row = {"rank": 1, "optimizer": "sgd", "schedule": "constant",
            "learning_rate": 1e100, "mean_test_score": -1e300,
            "std_test_score": None, "mean_fit_time": 0.1, "n_divergences": [1, 1],
+           "final_learning_rates": [1e99, 1e99], "statuses": ["training"] * 2,
            "failed": False}
-    board = leaderboard([row, {**row, "rank": 2, "mean_test_score": None,
-                               "failed": True}], "r2", 2, None)
+    stopped = {**row, "rank": 2, "n_divergences": [11, 11],
+               "final_learning_rates": [1e90, 1e90], "statuses": ["diverged"] * 2}
+    failed = {**row, "rank": 3, "mean_test_score": None, "n_divergences": [None] * 2,
+              "final_learning_rates": [None] * 2, "statuses": [None] * 2,
+              "failed": True}
+    board = leaderboard([row, stopped, failed], "r2", 2, None)
     lines = board.splitlines()
+    assert "1e+100 -> 1e+99" in lines[1]
     assert "-1e+300 +/- n/a" in lines[1] and "2/2 folds" in lines[1]
-    assert "failed" in lines[2]
+    # a fold that stopped after its last back-off found no rate to show
+    assert "1e+100 " in lines[2] and "->" not in lines[2]
+    assert "2/2 folds, stopped" in lines[2]
+    assert "failed" in lines[3]
     assert [score_text(v) for v in [0.5, None, np.inf, np.nan]] == [
         "0.5000", "n/a", "n/a", "n/a"]
 

@@ -12,6 +12,7 @@ The modules: ``_parsing`` (options), ``_data`` (reading and preprocessing),
 :mod:`sklr.model_selection._chunked`.
 """
 
+import functools
 import sys
 import warnings
 
@@ -26,9 +27,21 @@ __all__ = ["main"]
 _COMMANDS = {"tune": tune, "find-lr": find_lr}
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    # a warning is a one-line note, like the command's own, not a source excerpt
-    text = " ".join(str(message).split())
+def _show_warning(shown, message, category, filename, lineno, file=None, line=None):
+    """Print a warning as a one-line note, like the command's own.
+
+    Unless ``shown`` is None (``-v``), a warning already in the set ``shown``
+    is left out: steps that run once per chunk of a search, such as splitting
+    the folds, would repeat theirs. The searches summarize their fits'
+    warnings, naming their ``verbose=2`` as the way to see each one: the
+    command's is ``-v``.
+    """
+    text = " ".join(str(message).split()).replace(
+        "(verbose=2 shows each one)", "(-v shows each one)")
+    if shown is not None:
+        if text in shown:
+            return
+        shown.add(text)
     print(f"sklr: warning: {text}", file=sys.stderr if file is None else file)
 
 
@@ -51,7 +64,8 @@ def main(argv=None):
     if args.command is None:
         parser.error("choose a command: tune or find-lr")
     with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+        warnings.showwarning = functools.partial(
+            _show_warning, None if getattr(args, "verbose", False) else set())
         try:
             return _COMMANDS[args.command](args)
         except (CLIError, ValueError, OSError, MemoryError) as exc:

@@ -19,17 +19,23 @@ from sklr.cli._data import build_pipeline, count, describe, load
 from sklr.cli._parsing import DEFAULTS, CLIError
 from sklr.cli._progress import Progress
 from sklr.cli._report import (
+    STATUSES,
+    best_learning_rate,
     candidates,
     check_outputs,
     constructor,
     leaderboard,
+    outcomes,
     plotting,
     report,
     save_figure,
+    score_display,
     score_text,
     short,
     write_json,
 )
+from sklr.exceptions import DivergenceWarning
+from sklr.model_selection import LockstepGridSearchCV
 from sklr.model_selection._chunked import (
     ChunkedSearchMixin,
     ProgressGridSearchCV,
@@ -37,13 +43,30 @@ from sklr.model_selection._chunked import (
 )
 
 
+# What each fit's training did, as "metrics" of the search: a search discards
+# the estimators it fits but keeps every metric per candidate and fold in
+# ``cv_results_``, whichever process computed it.
 def _n_divergences(estimator, X, y):
-    """The fitted model's divergence count, as a "metric" of each CV fit.
-
-    A search discards the estimators it fits but keeps every metric per
-    candidate and fold in ``cv_results_``.
-    """
+    """How many times the fit diverged (and backed off, or stopped)."""
     return float(estimator[-1].n_divergences_)
+
+
+def _final_learning_rate(estimator, X, y):
+    """The learning rate the fit ended with: the candidate's, after back-offs."""
+    return float(estimator[-1].learning_rate_)
+
+
+def _status(estimator, X, y):
+    """How the fit ended, as an index into ``STATUSES``.
+
+    Only the engine's record of the fit says it: ``n_iter_ == max_iter``
+    cannot tell a fit that converged in its last epoch from one that did not.
+    """
+    return float(STATUSES.index(estimator[-1]._record.status))
+
+
+FACTS = {"n_divergences": _n_divergences, "final_learning_rate": _final_learning_rate,
+         "status": _status}
 
 
 def _metric(task):
@@ -79,11 +102,13 @@ def _search(args, pipeline, task):
     }
     splitter = StratifiedKFold if task == "classification" else KFold
     options = dict(
-        scoring={"score": get_scorer(_metric(task)), "n_divergences": _n_divergences},
-        refit="score",
+        scoring={"score": get_scorer(_metric(task)), **FACTS},
+        # the command ranks the candidates itself and needs no refitted model
+        refit=False,
         cv=splitter(args.cv, shuffle=True, random_state=args.random_state),
         n_jobs=args.n_jobs,
         error_score=np.nan,
+        verbose=2 if args.verbose else 0,
     )
     axes = (f"{count(args.optimizers, 'optimizer')} x "
             f"{count(args.schedules, 'schedule')} x {{}}")
@@ -105,30 +130,37 @@ def _search(args, pipeline, task):
     description = (f"{axes.format(count(rates.values, 'learning rate'))} = "
                    f"{count(range(n_candidates), 'candidate')}")
     if args.search == "lockstep":
-        try:
-            from sklr.model_selection import LockstepGridSearchCV
-        except ImportError:
-            raise CLIError("--search lockstep is not available in this installation "
-                           "(sklr.model_selection is missing)") from None
         return (LockstepGridSearchCV(pipeline, grid, **options),
                 f"lockstep grid search, {description}")
     return ProgressGridSearchCV(pipeline, grid, **options), f"grid search, {description}"
 
 
-def _fit(search, X, y):
-    """Fit ``search`` with a progress bar; divergences go to the leaderboard."""
+def _fit(search, X, y, verbose=False):
+    """Fit ``search`` with a progress bar, then show the warnings it issued.
+
+    Unless ``verbose``, the training outcomes that ``outcomes`` counts
+    (reaching ``max_iter``, diverging) and the failures that the leaderboard
+    shows are left out of the warnings; the searches summarize the others
+    once per category, with counts, including those of worker processes.
+    """
     progress = Progress("sklr tune")
     chunked = isinstance(search, ChunkedSearchMixin)
     if chunked:
         search.progress = progress
     else:
         progress.start(len(ParameterGrid(search.param_grid)) * search.cv.get_n_splits())
+    held = []
     try:
         with warnings.catch_warnings():
-            # the leaderboard reports divergences and failures per candidate
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            warnings.simplefilter("ignore", FitFailedWarning)
-            warnings.filterwarnings("ignore", message=".*test scores are non-finite")
+            # shown after the progress bar, whose line they would break, and
+            # only if the search succeeds: an error is one line
+            warnings.showwarning = lambda *warning: held.append(warning[:4])
+            if not verbose:
+                warnings.simplefilter("ignore", DivergenceWarning)
+                warnings.filterwarnings("ignore", message=".*reached max_iter",
+                                        category=ConvergenceWarning)
+                warnings.simplefilter("ignore", FitFailedWarning)
+                warnings.filterwarnings("ignore", message=".*test scores are non-finite")
             search.fit(X, y)
         if not chunked:
             progress.advance(progress.total)
@@ -136,6 +168,8 @@ def _fit(search, X, y):
         raise CLIError(_failure(exc)) from None
     finally:
         progress.close()
+    for warning in held:
+        warnings.showwarning(*warning)
     return search
 
 
@@ -184,28 +218,34 @@ def tune(args):
     print(f"Search: {description}, {args.cv}-fold CV, max_iter={args.max_iter}, "
           f"scoring {metric}")
     start = time.perf_counter()
-    _fit(search, problem.X, problem.y)
+    _fit(search, problem.X, problem.y, args.verbose)
     elapsed = time.perf_counter() - start
     rows = candidates(search)
-    best_params = {k.removeprefix("model__"): v
-                   for k, v in search.best_params_.items()}
-    best = clone(estimator).set_params(**best_params)
+    best_row = rows[0]
+    best_params = {name: best_row[name]
+                   for name in ("optimizer", "schedule", "learning_rate")}
+    rate, note = best_learning_rate(best_row, search.n_splits_)
+    best = clone(estimator).set_params(**{**best_params, "learning_rate": rate})
+    summary = outcomes(rows, args.max_iter)
+    if summary:
+        print(f"sklr: warning: {summary}", file=sys.stderr)
     print()
     print(leaderboard(rows, metric, search.n_splits_, args.top))
     print()
-    print(f"Best {metric}: {score_text(search.best_score_)} "
+    print(f"Best {metric}: {score_text(best_row['mean_test_score'])} "
           f"({count(rows, 'candidate')} x {count(range(search.n_splits_), 'fold')} "
           f"in {elapsed:.1f} s)")
+    if note:
+        print(f"  {note}:")
     print(f"  {constructor(best)}")
     if args.json is not None:
-        write_json(args.json, report(args, problem, estimator, metric, search, rows,
-                                     best_params, best, elapsed), args.force)
+        write_json(args.json, report(args, problem, estimator, metric, rows,
+                                     best_params, best, note, elapsed), args.force)
         print(f"Wrote {args.json}")
     if plot is not None:
         hue = ("model__schedule" if len(args.schedules) > 1 or len(args.optimizers) == 1
                else "model__optimizer")
-        figure = plot.from_search(search, param="model__learning_rate",
-                                  hue=hue).figure_
+        figure = score_display(plot, rows, best_row, metric, hue).figure_
         save_figure(figure, args.plot, args.force)
         print(f"Wrote {args.plot}")
     return 0

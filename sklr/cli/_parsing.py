@@ -210,10 +210,12 @@ def build_parser():
         metavar="N", help="parallel jobs, at most the number of CPUs; -1 uses "
                           "all of them (default: -1)")
     tune.add_argument(
-        "--search", choices=["grid", "random", "lockstep"], default="grid",
-        help="grid: GridSearchCV; random: RandomizedSearchCV; lockstep: "
-             "LockstepGridSearchCV, all candidates trained together "
-             "(default: grid)")
+        "--search", choices=["lockstep", "grid", "random"], default="lockstep",
+        help="lockstep: every combination with LockstepGridSearchCV, which "
+             "trains the candidates of a fold together; grid: every "
+             "combination with scikit-learn's GridSearchCV, one fit at a time; "
+             "random: --n-iter candidates with RandomizedSearchCV "
+             "(default: lockstep)")
     tune.add_argument(
         "--n-iter", type=_integer(1, MAX_CANDIDATES), metavar="N",
         help=f"candidates of a random search, at most {MAX_CANDIDATES} "
@@ -230,6 +232,10 @@ def build_parser():
         help="write the plot of CV score against learning rate")
     tune.add_argument(
         "--json", metavar="FILE.json", help="write the full results as JSON")
+    tune.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="show every warning of every fit, and the search's own messages, "
+             "instead of one summary line per kind of warning")
     add_force_argument(tune)
 
     find_lr = commands.add_parser(

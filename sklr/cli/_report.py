@@ -7,6 +7,12 @@ import numpy as np
 
 from sklr import __version__
 from sklr.cli._parsing import CLIError
+from sklr.model_selection._results import rank
+
+# How a fit ended (``curves_``'s "status" of the lockstep searches): converged,
+# still "training" at max_iter, stopped by a divergence ("diverged", after
+# the last back-off), stopped by a callback, or failed on a divergence.
+STATUSES = ("converged", "training", "diverged", "stopped", "error")
 
 
 def short(value):
@@ -28,45 +34,140 @@ def constructor(estimator):
     return f"{type(estimator).__name__}({', '.join(shown)})"
 
 
+def _per_split(results, name, n_splits):
+    """``split<k>_test_<name>`` of every candidate, shape (candidates, splits)."""
+    return np.column_stack([np.asarray(results[f"split{k}_test_{name}"], dtype=float)
+                            for k in range(n_splits)])
+
+
 def candidates(search):
     """One dict per candidate, best first, from a fitted search's ``cv_results_``.
 
+    Candidates are ranked by mean score; among equal scores (to a relative
+    1e-12) one that never diverged ranks first, as in the lockstep searches,
+    since a rate that diverged and backed off ties with the rate it fell
+    back to.
+
     Parameters
     ----------
-    search : GridSearchCV or RandomizedSearchCV
-        Fitted with the scorers ``"score"`` and ``"n_divergences"`` on a
-        ``Pipeline`` whose last step is ``"model"``.
+    search : fitted search
+        Fitted with the scorers ``"score"`` and the training facts of
+        ``sklr.cli._commands.FACTS`` on a ``Pipeline`` whose last step is
+        ``"model"``.
 
     Returns
     -------
     rows : list of dict
-        The leaderboard's and the JSON report's entries; non-finite scores
-        are None, as JSON has no NaN.
+        The leaderboard's and the JSON report's entries. Per fold:
+        ``n_divergences``, ``final_learning_rates`` (after back-offs) and
+        ``statuses`` (of ``STATUSES``), None where the fit failed;
+        non-finite scores are None, as JSON has no NaN.
     """
     results = search.cv_results_
     n_splits = search.n_splits_
+    means = np.asarray(results["mean_test_score"], dtype=float)
+    divergences = _per_split(results, "n_divergences", n_splits)
+    rates = _per_split(results, "final_learning_rate", n_splits)
+    statuses = [[None if np.isnan(code) else STATUSES[int(code)] for code in fits]
+                for fits in _per_split(results, "status", n_splits)]
+    diverged = np.array([
+        any(d > 0 or s in ("diverged", "error") for d, s in zip(fits, fit_statuses))
+        for fits, fit_statuses in zip(divergences, statuses)], dtype=bool)
+    ranks = rank(means, diverged)
     rows = []
     for i, params in enumerate(results["params"]):
-        score = results["mean_test_score"][i]
-        divergences = [results[f"split{k}_test_n_divergences"][i]
-                       for k in range(n_splits)]
         rows.append({
-            "rank": int(results["rank_test_score"][i]),
+            "candidate": i,
+            "rank": int(ranks[i]),
             "optimizer": str(params["model__optimizer"]),
             "schedule": str(params["model__schedule"]),
             "learning_rate": float(params["model__learning_rate"]),
-            "mean_test_score": _finite(score),
+            "mean_test_score": _finite(means[i]),
             "std_test_score": _finite(results["std_test_score"][i]),
             "split_test_scores": [_finite(results[f"split{k}_test_score"][i])
                                   for k in range(n_splits)],
             "mean_fit_time": float(results["mean_fit_time"][i]),
             "std_fit_time": float(results["std_fit_time"][i]),
             "mean_score_time": float(results["mean_score_time"][i]),
-            "n_divergences": [None if np.isnan(d) else int(d) for d in divergences],
-            "failed": not np.isfinite(score),
+            "n_divergences": [None if np.isnan(d) else int(d) for d in divergences[i]],
+            "final_learning_rates": [_finite(r) for r in rates[i]],
+            "statuses": statuses[i],
+            "diverged": bool(diverged[i]),
+            "failed": not np.isfinite(means[i]),
         })
     rows.sort(key=lambda row: (row["rank"], row["learning_rate"]))
     return rows
+
+
+def _backed_off(row):
+    """The folds of ``row`` that diverged, and the rates of those that backed off
+    and trained on (a fold whose last divergence stopped it found no rate)."""
+    diverged = [k for k, (d, s) in enumerate(zip(row["n_divergences"], row["statuses"]))
+                if (d or 0) > 0 or s in ("diverged", "error")]
+    rates = [row["final_learning_rates"][k] for k in diverged
+             if row["statuses"][k] not in ("diverged", "error")
+             and row["final_learning_rates"][k] is not None]
+    return diverged, rates
+
+
+def rate_text(row):
+    """The learning rate, and where the folds' back-offs took it: ``"10 -> 0.1"``."""
+    text = short(row["learning_rate"])
+    _, rates = _backed_off(row)
+    if not rates:
+        return text
+    low, high = short(min(rates)), short(max(rates))
+    return f"{text} -> {low}" if low == high else f"{text} -> {low}..{high}"
+
+
+def best_learning_rate(row, n_splits):
+    """The learning rate of the best configuration's constructor, and why if changed.
+
+    A candidate that diverged would diverge again when pasted: the
+    constructor takes the rate its folds backed off to (the lowest, if they
+    differ), and a note says so. A candidate whose every divergence stopped
+    its training found no such rate; the note says that instead.
+
+    Returns
+    -------
+    learning_rate : float
+    note : str or None
+    """
+    diverged, rates = _backed_off(row)
+    if not diverged:
+        return row["learning_rate"], None
+    where = (f"learning rate {short(row['learning_rate'])} diverged in "
+             f"{len(diverged)} of {n_splits} folds")
+    if not rates:
+        return row["learning_rate"], f"{where} and stopped; try smaller rates"
+    rate = min(rates)
+    there = "" if len(diverged) == n_splits else " there"
+    return rate, (f"{where} and backed off to {short(rate)}{there}; the "
+                  f"constructor uses {short(rate)}")
+
+
+def outcomes(rows, max_iter):
+    """One line counting the fits that reached ``max_iter`` or diverged, or ``""``.
+
+    These are the warnings the fits would each issue; the leaderboard shows
+    them per candidate.
+    """
+    statuses = [s for row in rows for s in row["statuses"]]
+    divergences = [d for row in rows for d in row["n_divergences"]]
+    counts = [
+        (statuses.count("training"),
+         f"reached max_iter={max_iter} before converging"),
+        (sum(1 for d, s in zip(divergences, statuses)
+             if d and s not in ("diverged", "error")), "diverged and backed off"),
+        (statuses.count("diverged"), "diverged and stopped"),
+        (statuses.count(None), "failed (-v shows why)"),
+    ]
+    counts = [(n, text) for n, text in counts if n]
+    if not counts:
+        return ""
+    (n, text), *others = counts
+    return "; ".join([f"{n} of {len(statuses)} fits {text}"]
+                     + [f"{n} {text}" for n, text in others])
 
 
 def _finite(value):
@@ -97,11 +198,13 @@ def leaderboard(rows, metric, n_splits, top):
         else:
             score = (f"{score_text(row['mean_test_score'])} +/- "
                      f"{score_text(row['std_test_score'])}")
-            n_diverged = sum(1 for d in row["n_divergences"] if d)
-            diverged = f"{n_diverged}/{n_splits} folds" if n_diverged else "-"
+            n_diverged = len(_backed_off(row)[0])
+            stopped = ", stopped" if "diverged" in row["statuses"] else ""
+            diverged = (f"{n_diverged}/{n_splits} folds{stopped}" if n_diverged
+                        else "-")
         table.append([str(row["rank"]), row["optimizer"], row["schedule"],
-                      short(row["learning_rate"]), score,
-                      f"{row['mean_fit_time']:.2f} s", diverged])
+                      rate_text(row), score, f"{row['mean_fit_time']:.2f} s",
+                      diverged])
     widths = [max(len(line[j]) for line in [header, *table])
               for j in range(len(header))]
     lines = []
@@ -138,8 +241,7 @@ def save_figure(figure, path, force):
         figure.savefig(file, format=suffix, dpi=120, bbox_inches="tight")
 
 
-def report(args, problem, estimator, metric, search, rows, best_params, best,
-           elapsed):
+def report(args, problem, estimator, metric, rows, best_params, best, note, elapsed):
     """The JSON report of a ``sklr tune`` run."""
     return {
         "sklr_version": __version__,
@@ -154,10 +256,39 @@ def report(args, problem, estimator, metric, search, rows, best_params, best,
                    "max_iter": args.max_iter, "random_state": args.random_state},
         "elapsed_seconds": elapsed,
         "best": {"params": {k: _json_value(v) for k, v in best_params.items()},
-                 "score": _finite(search.best_score_),
+                 "score": rows[0]["mean_test_score"],
+                 "learning_rate": best.learning_rate,
+                 "note": note,
                  "constructor": constructor(best)},
         "candidates": rows,
     }
+
+
+def score_display(display, rows, best, metric, hue):
+    """``display`` (``SearchScoreDisplay``) of the candidates' scores, plotted.
+
+    Built from ``rows`` rather than from the search, so that every search
+    marks the candidates that diverged (circles) and the star is on ``best``,
+    the row the command reports.
+    """
+    other = "model__optimizer" if hue == "model__schedule" else "model__schedule"
+    hue_key, other_key = hue.removeprefix("model__"), other.removeprefix("model__")
+    # in the search's order, so that the lines' colours follow the options
+    rows = sorted(rows, key=lambda row: row["candidate"])
+    return display(
+        param_values=np.array([row["learning_rate"] for row in rows]),
+        mean_scores=np.array([np.nan if row["mean_test_score"] is None
+                              else row["mean_test_score"] for row in rows]),
+        std_scores=np.array([np.nan if row["std_test_score"] is None
+                             else row["std_test_score"] for row in rows]),
+        hue_labels=[row[hue_key] for row in rows],
+        diverged=np.array([row["diverged"] for row in rows]),
+        best_index=rows.index(best),
+        param_name="model__learning_rate",
+        hue_name=hue,
+        score_name=metric,
+        best_over=[other] if len({row[other_key] for row in rows}) > 1 else [],
+    ).plot()
 
 
 def _json_value(value):
