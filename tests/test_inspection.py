@@ -753,3 +753,23 @@ def test_import_does_not_need_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True).stdout
     assert "requires matplotlib" in out
+
+
+def test_search_score_display_draws_the_candidate_that_did_not_diverge_among_ties(
+        tmp_path):
+    def curves(n_divergences):
+        return [{"loss_curve": [1.0, 0.5], "n_divergences": n_divergences,
+                 "status": "converged", "learning_rate_curve": [0.1, 0.1],
+                 "validation_scores": None, "n_iter": 2}]
+
+    search = SimpleNamespace(
+        cv_results_={"params": [{"learning_rate": 0.1, "alpha": 1.0},
+                                {"learning_rate": 0.1, "alpha": 2.0}],
+                     "mean_test_score": np.array([0.9, 0.9]),
+                     "std_test_score": np.array([0.0, 0.0]),
+                     "rank_test_score": np.array([1, 1])},
+        curves_=[curves(1), curves(0)], best_index_=1, scoring=None,
+    )
+    display = SearchScoreDisplay.from_search(search, param="learning_rate")
+    save_png(display, tmp_path)
+    assert display.diverged_markers_ == []

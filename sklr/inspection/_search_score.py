@@ -320,7 +320,7 @@ class SearchScoreDisplay:
         for group, color in zip(groups, colors):
             members = [i for i in range(len(x))
                        if hue[i] == group and np.isfinite(x[i])]
-            points, failed = _best_per_value(x, mean, members)
+            points, failed = _best_per_value(x, mean, members, diverged)
             failures.append((failed, color))
             if not points:
                 continue
@@ -393,17 +393,19 @@ class SearchScoreDisplay:
         return self
 
 
-def _best_per_value(x, mean, members):
+def _best_per_value(x, mean, members, diverged):
     """Split ``members`` into the best candidate per x value and failed x values.
 
-    Returns the indices to draw, sorted by x, and one index per x value where
-    every candidate's score is NaN.
+    Among equal scores, a candidate that did not diverge is the one drawn, as
+    the searches rank it first. Returns the indices to draw, sorted by x, and
+    one index per x value where every candidate's score is NaN.
     """
     best, failed = {}, {}
     for i in members:
         if np.isnan(mean[i]):
             failed.setdefault(x[i], i)
-        elif x[i] not in best or mean[i] > mean[best[x[i]]]:
+        elif x[i] not in best or ((mean[i], not diverged[i])
+                                  > (mean[best[x[i]]], not diverged[best[x[i]]])):
             best[x[i]] = i
     failed = [i for value, i in failed.items() if value not in best]
     return [best[value] for value in sorted(best)], sorted(failed, key=lambda i: x[i])
