@@ -338,6 +338,11 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         self._check_extra_params()
         optimizer = resolve_optimizer(self.optimizer)
         schedule = resolve_schedule(self.schedule)
+        if self.average is not False and optimizer.averages_iterates:
+            raise ValueError(
+                f"average={self.average!r} cannot be combined with "
+                f"{type(optimizer).__name__}, which predicts with an average of its "
+                "own iterates already; use average=False.")
         X, y = validate_data(
             self, X, y, reset=not continuing,
             accept_sparse=["csr", "csc"] if self._supports_sparse else False,
@@ -381,11 +386,17 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             rows, X_val, Y, Y_val, sample_weight, sample_weight_val = self._split(
                 X, rows, Y, y, sample_weight, random_state)
 
+        default = inspect.signature(type(self)).parameters["learning_rate"].default
+        # a learning-rate-free optimizer takes the rate as a factor on its own
+        # step size: the estimator's default rate means 1
+        unit = default if optimizer.learning_rate_free else 1.0
         learning_rate = self.learning_rate
         if learning_rate == "auto" and continuing:
             # keep the rate the first fit chose: the test starts from fresh
             # weights, and partial_fit chunks are too small for it
             learning_rate = self._base_learning_rate
+        elif learning_rate != "auto":
+            learning_rate = float(learning_rate) / unit
         alpha_l2, alpha_l1 = self._penalty_strengths()
         seed = random_state.randint(np.iinfo(np.int32).max)
         member = MemberConfig(
@@ -415,8 +426,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                             batch_size=self.batch_size, shuffle=self.shuffle,
                             penalty_weights=penalty_weights, loss_scale=loss_scale)
         if learning_rate == "auto":
-            default = inspect.signature(type(self)).parameters["learning_rate"].default
-            member.learning_rate = auto_learning_rate(plan, fallback=default)
+            member.learning_rate = auto_learning_rate(plan, fallback=default / unit)
         return plan
 
     def _split(self, X, rows, Y, y, sample_weight, random_state):

@@ -103,3 +103,11 @@ def test_invalid_average(diabetes, average):
     X, y = diabetes
     with pytest.raises(ValueError, match="average"):
         LinearRegressor(average=average).fit(X, y)
+
+
+@pytest.mark.parametrize("optimizer", ["schedule_free_sgd", "schedule_free_adamw"])
+def test_averaging_is_refused_for_optimizers_that_average_themselves(diabetes,
+                                                                      optimizer):
+    X, y = diabetes
+    with pytest.raises(ValueError, match="average=True cannot be combined"):
+        LinearRegressor(optimizer=optimizer, average=True).fit(X, y)

@@ -12,8 +12,12 @@ from sklr.optimizers import (
     Adagrad,
     Adam,
     AdamW,
+    DoG,
     Optimizer,
+    Prodigy,
     RMSprop,
+    ScheduleFreeAdamW,
+    ScheduleFreeSGD,
     resolve_optimizer,
 )
 
@@ -75,6 +79,117 @@ def ref_adam(
     return out
 
 
+# The learning-rate-free optimizers, transcribed from their papers' update
+# equations (with the options of the authors' packages), one member at a time
+# on its whole parameter vector: DoG and Prodigy use norms over all of a
+# model's parameters. ``step(g, lr)`` returns the parameters gradients are
+# taken at next; ``x`` is the point a schedule-free method returns.
+
+
+class ScheduleFreeSGDReference:
+    """Defazio et al. 2024, "The Road Less Scheduled", Eq. (1)-(3) with the
+    weights c_{t+1} = t**r lr_max**p / sum of those, as in the package."""
+
+    def __init__(self, y0, momentum=0.9, r=0.0, weight_lr_power=2.0):
+        self.z = np.array(y0, dtype=float)
+        self.x = self.z.copy()
+        self.momentum, self.r, self.power = momentum, r, weight_lr_power
+        self.t, self.lr_max, self.weight_sum = 0, 0.0, 0.0
+
+    def direction(self, g, y):
+        return g
+
+    def step(self, g, lr):
+        self.t += 1
+        y = (1 - self.momentum) * self.z + self.momentum * self.x
+        self.lr_max = max(self.lr_max, lr)
+        weight = self.t**self.r * self.lr_max**self.power
+        self.weight_sum += weight
+        c = weight / self.weight_sum if self.weight_sum > 0 else 0.0
+        self.z = self.z - lr * self.direction(g, y)
+        self.x = (1 - c) * self.x + c * self.z
+        return (1 - self.momentum) * self.z + self.momentum * self.x
+
+
+class ScheduleFreeAdamWReference(ScheduleFreeSGDReference):
+    """Defazio et al. 2024, Algorithm 1 (schedule-free AdamW), with the
+    package's bias correction inside the root rather than in the rate."""
+
+    def __init__(self, y0, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,
+                 r=0.0, weight_lr_power=2.0):
+        super().__init__(y0, beta_1, r, weight_lr_power)
+        self.beta_2, self.epsilon, self.weight_decay = beta_2, epsilon, weight_decay
+        self.v = np.zeros_like(self.z)
+
+    def direction(self, g, y):
+        self.v = self.beta_2 * self.v + (1 - self.beta_2) * g * g
+        v_hat = self.v / (1 - self.beta_2**self.t)
+        return g / (np.sqrt(v_hat) + self.epsilon) + self.weight_decay * y
+
+
+class ProdigyReference:
+    """Mishchenko and Defazio 2024, Algorithm 4 (Prodigy, Adam version), with
+    the package's options (bias correction, safeguarded warm-up, d_coef,
+    growth rate, decoupled weight decay) and its d_{k+1} * epsilon."""
+
+    def __init__(self, x0, beta_1=0.9, beta_2=0.999, beta_3=None, epsilon=1e-8,
+                 weight_decay=0.0, use_bias_correction=False, safeguard_warmup=False,
+                 d0=1e-6, d_coef=1.0, growth_rate=math.inf):
+        self.x0 = np.array(x0, dtype=float)
+        self.x = self.x0.copy()
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.beta_3 = math.sqrt(beta_2) if beta_3 is None else beta_3
+        self.weight_decay, self.d0, self.d_coef = weight_decay, d0, d_coef
+        self.bias, self.safeguard, self.growth = (use_bias_correction,
+                                                  safeguard_warmup, growth_rate)
+        self.m, self.v, self.s = (np.zeros_like(self.x) for _ in range(3))
+        self.r, self.d, self.d_max, self.t = 0.0, d0, d0, 0
+
+    def step(self, g, lr):
+        self.t += 1
+        b1, b2, b3, d = self.beta_1, self.beta_2, self.beta_3, self.d
+        rho = math.sqrt(1 - b2**self.t) / (1 - b1**self.t) if self.bias else 1.0
+        eta = lr * d * rho
+        self.m = b1 * self.m + (1 - b1) * d * g
+        self.v = b2 * self.v + (1 - b2) * d * d * g * g
+        self.r = b3 * self.r + (1 - b3) * d * eta * (g @ (self.x0 - self.x))
+        self.s = b3 * self.s + (1 - b3) * d * (d if self.safeguard else eta) * g
+        d_hat = self.d_coef * self.r / np.abs(self.s).sum()
+        self.d_max = max(self.d_max, d_hat)
+        grown = max(d, d_hat) if d == self.d0 else d
+        self.d = min(self.d_max, grown * self.growth)
+        self.x = (self.x - eta * self.weight_decay * self.x
+                  - eta * self.m / (np.sqrt(self.v) + self.d * self.epsilon))
+        return self.x
+
+
+class DoGReference:
+    """Ivgi et al. 2023, Algorithm 1 (DoG), with the package's epsilon."""
+
+    def __init__(self, x0, reps_rel=1e-6, epsilon=1e-8):
+        self.x0 = np.array(x0, dtype=float)
+        self.x = self.x0.copy()
+        self.rbar = reps_rel * (1 + np.linalg.norm(self.x0))
+        self.G = epsilon
+
+    def step(self, g, lr):
+        self.rbar = max(self.rbar, np.linalg.norm(self.x - self.x0))
+        self.G += g @ g
+        self.x = self.x - lr * self.rbar / math.sqrt(self.G) * g
+        return self.x
+
+
+def whole_member(reference_class):
+    """A CASES reference running ``reference_class`` on a member's whole vector."""
+
+    def reference(p, grads, lr, **params):
+        optimizer = reference_class(p, **params)
+        return [optimizer.step(g, lr).copy() for g in grads]
+
+    reference.whole_member = True
+    return reference
+
+
 # The one table of optimizers driving the common tests: class, two members'
 # hyperparameters (different per member, same structural flags), reference.
 CASES = [
@@ -116,6 +231,44 @@ CASES = [
         ref_adam,
         id="adamw",
     ),
+    pytest.param(
+        ScheduleFreeSGD,
+        {},
+        {"momentum": 0.5, "r": 1.0, "weight_lr_power": 1.0},
+        whole_member(ScheduleFreeSGDReference),
+        id="schedule_free_sgd",
+    ),
+    pytest.param(
+        ScheduleFreeAdamW,
+        {},
+        {"beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-3, "weight_decay": 0.1,
+         "r": 0.5},
+        whole_member(ScheduleFreeAdamWReference),
+        id="schedule_free_adamw",
+    ),
+    pytest.param(
+        Prodigy,
+        # beta_3 given: the common tests compare hyperparameters with
+        # attributes; large d_coef: d grows within the four steps
+        {"beta_3": 0.95, "d0": 1e-3, "d_coef": 50.0},
+        {"beta_1": 0.5, "beta_2": 0.9, "beta_3": 0.8, "epsilon": 1e-3,
+         "weight_decay": 0.1, "d0": 1e-2, "d_coef": 30.0, "growth_rate": 1.5},
+        whole_member(ProdigyReference),
+        id="prodigy",
+    ),
+    pytest.param(
+        Prodigy,
+        {"beta_3": 0.95, "d0": 1e-3, "d_coef": 1e3, "use_bias_correction": True,
+         "safeguard_warmup": True},
+        {"beta_2": 0.9, "beta_3": 0.5, "d0": 1e-2, "d_coef": 1e3,
+         "use_bias_correction": True, "safeguard_warmup": True},
+        whole_member(ProdigyReference),
+        id="prodigy-bias-safeguard",
+    ),
+    pytest.param(
+        DoG, {}, {"reps_rel": 1e-2, "epsilon": 1e-3}, whole_member(DoGReference),
+        id="dog",
+    ),
 ]
 
 LRS = (0.1, 0.03)
@@ -151,6 +304,12 @@ def expected_history(params_a, params_b, reference, start, base_grad):
     """Reference values of every element after each step, member by member."""
     expected = np.empty((len(GRAD_SCALES), *start.shape))
     for member, params in enumerate((params_a, params_b)):
+        if getattr(reference, "whole_member", False):
+            p0 = start[member].astype(float).ravel()
+            g0 = base_grad[member].astype(float).ravel()
+            values = reference(p0, [g0 * s for s in GRAD_SCALES], LRS[member], **params)
+            expected[:, member] = np.reshape(values, expected[:, member].shape)
+            continue
         for index in np.ndindex(start.shape[1:]):
             p0 = float(start[(member, *index)])
             g0 = float(base_grad[(member, *index)])
@@ -180,11 +339,14 @@ def test_float32_stays_float32(cls, params_a, params_b, reference):
 
 @pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
 def test_init_state_is_zeros_like_param(cls, params_a, params_b, reference):
+    # zeros, or copies of the initial point (DoG's and Prodigy's x0, the
+    # schedule-free sequences): shaped like the parameters either way
     param = np.ones((2, 4), dtype=np.float32)
     for array in cls(**params_b).init_state(param).values():
         assert array.shape == param.shape
         assert array.dtype == param.dtype
-        assert not array.any()
+        assert not array.any() or (array == param).all()
+        assert not np.shares_memory(array, param)
 
 
 @pytest.mark.parametrize("cls, params_a, params_b, reference", CASES)
@@ -282,6 +444,18 @@ def test_hyperparameters_reject_mixed_structure(optimizers):
         Adam(amsgrad=None),
         AdamW(weight_decay=-1e-3),
         AdamW(beta_1="0.9"),
+        ScheduleFreeSGD(momentum=1.0),
+        ScheduleFreeSGD(r=-1.0),
+        ScheduleFreeAdamW(weight_lr_power=-0.5),
+        ScheduleFreeAdamW(beta_2=1.0),
+        Prodigy(beta_3=1.0),
+        Prodigy(d0=0.0),
+        Prodigy(d_coef=-1.0),
+        Prodigy(growth_rate=0.5),
+        Prodigy(growth_rate=float("nan")),
+        Prodigy(safeguard_warmup=1),
+        DoG(reps_rel=0.0),
+        DoG(epsilon=-1e-8),
     ],
     ids=repr,
 )
@@ -305,6 +479,10 @@ def test_init_does_not_validate():
         ("rmsprop", RMSprop, {}),
         ("adam", Adam, {}),
         ("adamw", AdamW, {}),
+        ("schedule_free_sgd", ScheduleFreeSGD, {}),
+        ("schedule_free_adamw", ScheduleFreeAdamW, {}),
+        ("prodigy", Prodigy, {}),
+        ("dog", DoG, {}),
     ],
 )
 def test_resolve_aliases(name, cls, params):
@@ -325,6 +503,10 @@ def test_aliases_cover_documented_names():
         "rmsprop",
         "adam",
         "adamw",
+        "schedule_free_sgd",
+        "schedule_free_adamw",
+        "prodigy",
+        "dog",
     }
     assert all(isinstance(opt, Optimizer) for opt in OPTIMIZER_ALIASES.values())
 
