@@ -12,11 +12,14 @@ Reading order: :class:`MemberConfig` (what one model asks for),
 estimator hands the engine: data, model, loss, one member and how to draw
 minibatches), :class:`StackState` (the arrays that follow the members),
 :class:`Stack` (the loop: ``train`` -> ``_run_epoch`` -> ``_step``, then
-``_end_epoch``).
+``_end_epoch``), and for a linear model on sparse input :class:`_LazyRows`
+(``_lazy_step``: the same step on the rows of the weights a CSR minibatch
+touches, the others updated exactly or lazily).
 """
 
 import copy
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -185,35 +188,55 @@ def _pack_arrays(arrays, n_models):
     return block, views
 
 
-def _csr_rows(X, rows):
-    """``X[rows]`` of a CSR matrix, built from its arrays.
+class SparseRows:
+    """A CSR minibatch restricted to the columns it touches.
 
-    For a minibatch of a few hundred rows this is a third of the time of
-    scipy's fancy indexing, which spends most of it validating the indices.
+    ``data`` and ``columns`` hold its non-zeros row by row, ``columns``
+    numbering the touched columns ``0 .. n_touched - 1``; ``rows`` holds
+    the row of each and ``indptr`` is the CSR row pointer. Built by
+    :class:`_LazyRows`; a model with ``row_sparse`` multiplies it with the
+    touched rows of its first parameter.
     """
-    starts = X.indptr[rows]
-    lengths = X.indptr[rows + 1] - starts
-    indptr = np.zeros(len(rows) + 1, dtype=X.indptr.dtype)
-    np.cumsum(lengths, out=indptr[1:])
-    positions = np.arange(indptr[-1]) + np.repeat(starts - indptr[:-1], lengths)
-    return type(X)((X.data[positions], X.indices[positions], indptr),
-                   shape=(len(rows), X.shape[1]))
+
+    def __init__(self, data, columns, rows, indptr, n_columns):
+        self.data, self.columns, self.rows, self.indptr = data, columns, rows, indptr
+        self.shape = (len(indptr) - 1, n_columns)
+
+    @functools.cached_property
+    def csr(self):
+        """The minibatch as a CSR matrix."""
+        return sp.csr_matrix((self.data, self.columns, self.indptr), shape=self.shape)
 
 
 class _MinibatchGatherer:
-    """Copies the rows of a minibatch into buffers allocated once per epoch.
+    """Copies the rows of an epoch's minibatches into buffers allocated once per epoch.
 
     Dense rows are gathered with ``np.take`` into a C-contiguous buffer, the
     only copy of ``X`` training makes, so BLAS gets contiguous operands
-    whatever the memory layout of ``X``. Sparse (CSR) rows stay sparse.
+    whatever the memory layout of ``X``. Sparse (CSR) rows stay sparse: the
+    rows of the next ``SPARSE_CHUNK`` samples' minibatches are copied by one
+    scipy row indexing (a third of the time of one per minibatch, which
+    spends most of it validating the indices and reading scattered rows), and
+    each minibatch is a slice of them: a CSR matrix, or with ``row_arrays``
+    its ``(data, indices, rows, indptr)`` arrays (``rows``: the row of each
+    non-zero) for :class:`_LazyRows`.
     """
 
-    def __init__(self, X, data, batch_size):
+    # samples whose sparse rows are copied at once: a bounded share of X
+    SPARSE_CHUNK = 8192
+
+    def __init__(self, X, data, batches, row_arrays=False):
         self.X, self.Y, self.weight = X, data.Y, data.sample_weight
         self.rows = data.rows
+        self.batches = batches
         self.dense = not sp.issparse(X)
+        self.row_arrays = row_arrays
+        batch_size = len(batches[0])
         if self.dense:
             self.X_buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+        else:
+            self.chunk_steps = max(1, self.SPARSE_CHUNK // batch_size)
+            self.chunk_first = None
         self.Y_buffer = np.empty((batch_size, self.Y.shape[1]), dtype=self.Y.dtype)
         self.weight_buffer = np.empty(batch_size, dtype=self.weight.dtype)
         # equal weights (no sample_weight or class_weight) normalize to 1 / n:
@@ -222,18 +245,19 @@ class _MinibatchGatherer:
         self.equal_weight = first if (self.weight == first).all() else None
         self.equal_weights = {}
 
-    def __call__(self, batch):
-        """``X[batch]``, ``Y[batch]``, the minibatch weights normalized to sum
-        to one, and their sum before normalizing. The arrays are buffers, valid
-        until the next call."""
+    def __call__(self, step):
+        """``X[batch]``, ``Y[batch]`` for the minibatch ``batch`` of ``step``,
+        its weights normalized to sum to one, and their sum before
+        normalizing. The arrays are buffers, valid until the next call."""
+        batch = self.batches[step]
         n = len(batch)
-        x_rows = batch if self.rows is None else self.rows[batch]
         # indices come from a permutation, so "clip" never clips; it spares
         # numpy the buffered copy that mode="raise" makes with ``out``
         if self.dense:
+            x_rows = batch if self.rows is None else self.rows[batch]
             Xb = np.take(self.X, x_rows, axis=0, out=self.X_buffer[:n], mode="clip")
         else:
-            Xb = _csr_rows(self.X, x_rows)
+            Xb = self._sparse_rows(step)
         Yb = np.take(self.Y, batch, axis=0, out=self.Y_buffer[:n], mode="clip")
         if self.equal_weight is not None:
             if n not in self.equal_weights:
@@ -244,6 +268,29 @@ class _MinibatchGatherer:
         if batch_weight > 0:
             wb /= batch_weight
         return Xb, Yb, wb, batch_weight
+
+    def _sparse_rows(self, step):
+        """The CSR rows of ``step``'s minibatch, a slice of its chunk's."""
+        first = step - step % self.chunk_steps
+        if first != self.chunk_first:
+            batches = self.batches[first:first + self.chunk_steps]
+            rows = np.concatenate(batches)
+            self.chunk = self.X[rows if self.rows is None else self.rows[rows]]
+            sizes = [len(b) for b in batches]
+            self.chunk_starts = np.cumsum([0] + sizes)
+            self.chunk_first = first
+            if self.row_arrays:
+                # each non-zero's row within its minibatch
+                within = np.arange(len(rows)) - np.repeat(self.chunk_starts[:-1], sizes)
+                self.chunk_rows = np.repeat(within, np.diff(self.chunk.indptr))
+        start, stop = self.chunk_starts[step - first:step - first + 2]
+        indptr = self.chunk.indptr[start:stop + 1]
+        entries = slice(indptr[0], indptr[-1])
+        data, indices = self.chunk.data[entries], self.chunk.indices[entries]
+        indptr = indptr - indptr[0]
+        if self.row_arrays:
+            return data, indices, self.chunk_rows[entries], indptr
+        return type(self.X)((data, indices, indptr), shape=(stop - start, self.X.shape[1]))
 
 
 @dataclass
@@ -569,6 +616,8 @@ class Stack:
         self._l2_strength = self._penalty_block(self._alpha_l2, self._penalty_weights[0])
         self._l1_strength = self._penalty_block(self._alpha_l1, self._penalty_weights[1])
         self._has_clip = bool(np.isfinite(self._clip_norm).any())
+        # what sparse epochs update lazily depends on the members: found on demand
+        self._probe = self._lazy_strengths = None
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
         # the learning rate and step count of the current step, in the
         # parameters' dtype, with views shaped for each parameter rank
@@ -670,26 +719,39 @@ class Stack:
             "loss_sum": np.zeros(len(self._rows), dtype=np.float64),
             "weight_sum": np.zeros(len(self._rows), dtype=np.float64),
         }
-        gather = _MinibatchGatherer(X, data, len(batches[0]))
+        lazy = self._lazy_rows(X, len(batches))
+        gather = _MinibatchGatherer(X, data, batches, row_arrays=lazy is not None)
         last = None
         # non-finite values are caught by the divergence check, not by warnings
         with np.errstate(over="ignore", invalid="ignore"):
-            for step, batch in enumerate(batches):
+            for step in range(len(batches)):
                 if self.n_active == 0:
                     break
-                Xb, Yb, wb, batch_weight = gather(batch)
+                Xb, Yb, wb, batch_weight = gather(step)
                 if batch_weight <= 0:
                     continue
-                loss = self._step(Xb, Yb, wb, step)
+                if lazy is None:
+                    loss = self._step(Xb, Yb, wb, step)
+                else:
+                    loss = self._lazy_step(lazy, Xb, Yb, wb, step)
                 if loss is None:
                     continue
                 last = (Xb, Yb, wb)
                 self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
                 self._epoch["weight_sum"] += batch_weight / total_weight
-                if on_step is not None and on_step(
-                        self, loss, self._epoch["lr_table"][:, step]):
-                    self._epoch = None
-                    return None
+                if on_step is not None:
+                    if lazy is not None:
+                        lazy.materialize()
+                    if on_step(self, loss, self._epoch["lr_table"][:, step]):
+                        self._epoch = None
+                        return None
+            if lazy is not None:
+                lazy.materialize()
+                if last is not None:
+                    data, indices, _, indptr = last[0]
+                    rows = sp.csr_matrix((data, indices, indptr),
+                                         shape=(len(indptr) - 1, X.shape[1]))
+                    last = (rows, *last[1:])
             if self.n_active:
                 self._verify_last_update(last)
         epoch = self._epoch
@@ -742,7 +804,7 @@ class Stack:
         for view, grad in zip(self._grad_views, model.backward(state.params, cache,
                                                                grad_raw)):
             np.copyto(view, grad)
-        self._regularize()
+        self._regularize(self._flat_grad, self._flat_params, self._l2_strength)
         state.t += 1
         lr = self._lr_now
         np.copyto(lr, self._epoch["lr_table"][:, step])
@@ -758,22 +820,120 @@ class Stack:
                 self.optimizer.step(param, grad, opt_state, lr_view, hyper_views,
                                     t_view)
         if self._l1_strength is not None:
-            self._proximal_l1()
+            self._proximal_l1(self._flat_params, self._flat_state, self._l1_strength)
         state.samples += Xb.shape[0]
         if self._flat_average is not None:
-            self._average_iterates()
+            self._average_iterates(self._flat_params, self._flat_average)
         return loss
 
-    def _average_iterates(self):
+    def _lazy_rows(self, X, n_steps):
+        """The lazy updater of an epoch on ``X`` (:class:`_LazyRows`), or None.
+
+        Sparse input to a model whose first parameter's rows are the
+        features' (``row_sparse``), with an optimizer that steps each
+        coordinate alone and keeps its state in the parameters' layout;
+        otherwise every step is dense.
+        """
+        if not (sp.issparse(X) and getattr(self.model, "row_sparse", False)
+                and self._flat_state is not None and self.n_active
+                and self._optimizer_probe()[0]):
+            return None
+        return _LazyRows(self, X.shape[1], n_steps)
+
+    def _optimizer_probe(self):
+        """``(coordinatewise, plain)`` of the optimizer (see :func:`_probe_optimizer`)."""
+        if self._probe is None:
+            self._probe = _probe_optimizer(self.optimizer, self._hyper, self.n_active,
+                                           self.dtype)
+        return self._probe
+
+    def _lazy_rule(self):
+        """What sparse epochs need to know of the members' penalties (cached).
+
+        Returns ``(rows, decay, shrink)``. ``rows``: for the L2 and the L1
+        strength block, the strength of every member on the rows of W,
+        shape ``(n_models, 1, n_outputs)`` in the dtype, or None if the
+        penalty is absent or differs between features. ``decay`` and
+        ``shrink``: the L2 and L1 strengths members apply to untouched rows
+        (float64), those of members exact on sparse input (plain gradient
+        descent with a penalty the same for every feature, and neither
+        ``clip_norm`` with L2 nor ``average`` with L1), zero for members that
+        update lazily.
+        """
+        if self._lazy_strengths is None:
+            weights = self.state.params[0]
+            n_models, _, n_outputs = weights.shape
+            plain = self._optimizer_probe()[1].copy()
+            rows, strengths = [], []
+            for block in (self._l2_strength, self._l1_strength):
+                row = None
+                if block is not None:
+                    entries = block[:, :weights[0].size].reshape(weights.shape)
+                    constant = (entries == entries[:, :1]).all(axis=(1, 2))
+                    plain &= constant
+                    if constant.all():
+                        row = entries[:, :1].copy()
+                rows.append(row)
+                strengths.append(np.zeros((n_models, 1, n_outputs)) if block is None
+                                 else entries[:, :1].astype(np.float64))
+            decay, shrink = strengths
+            # no closed form at the cost of the touched rows: the clipped norm
+            # includes every weight's decay; an average of soft-thresholded
+            # weights depends on when each one reached zero
+            plain &= ~(np.isfinite(self._clip_norm) & decay.any(axis=(1, 2)))
+            plain &= ~(np.isfinite(self._average_start) & shrink.any(axis=(1, 2)))
+            plain = _rows_view(plain, 3)
+            self._lazy_strengths = (rows, decay * plain, shrink * plain)
+        return self._lazy_strengths
+
+    def _lazy_step(self, lazy, rows, Yb, wb, step):
+        """:meth:`_step` on the touched rows of a sparse minibatch (``rows``:
+        its CSR arrays); see :class:`_LazyRows`."""
+        model, state = self.model, self.state
+        while True:
+            lazy.gather(*rows)
+            raw, cache = model.forward(lazy.param_views, state.buffers, lazy.X,
+                                       training=True, rng=self._rng)
+            loss, grad_raw = self.loss(raw, Yb, wb)
+            if self._reference_missing:
+                self._set_reference_loss(loss)
+            within = loss <= self._loss_limit
+            if within.all():
+                break
+            lazy.materialize()
+            self._handle_divergence(np.flatnonzero(~within))
+            if self.n_active == 0:
+                return None
+            lazy.reset()
+            state = self.state
+        if step == 0:
+            self._snapshot = state.copy()
+        for view, grad in zip(lazy.grad_views, model.backward(lazy.param_views, cache,
+                                                              grad_raw)):
+            np.copyto(view, grad)
+        self._regularize(lazy.grad, lazy.params, lazy.l2)
+        state.t += 1
+        np.copyto(self._lr_now, self._epoch["lr_table"][:, step])
+        np.copyto(self._t_now, state.t)
+        lr_view, hyper_views, t_view = self._step_views[2]
+        self.optimizer.step(lazy.params, lazy.grad, lazy.state, lr_view, hyper_views,
+                            t_view)
+        if self._l1_strength is not None:
+            self._proximal_l1(lazy.params, lazy.state, lazy.l1)
+        state.samples += Yb.shape[0]
+        lazy.scatter(step)
+        return loss
+
+    def _average_iterates(self, params, average):
         """Fold this step's parameters into the running average of the iterates
-        of every member past its averaging start."""
+        of every member past its averaging start; returns which members are."""
         state = self.state
         started = state.samples >= self._average_start
         state.n_averaged += started
         with np.errstate(divide="ignore"):
             weight = np.where(started, 1.0 / state.n_averaged, 0.0).astype(self.dtype)
-        self._flat_average += _rows_view(weight, 2) * (self._flat_params
-                                                       - self._flat_average)
+        average += _rows_view(weight, 2) * (params - average)
+        return started
 
     def _evaluation_params(self):
         """The parameters predictions and validation use, per member.
@@ -800,33 +960,33 @@ class Stack:
         self._loss_limit[:] = DIVERGENCE_FACTOR * np.maximum(self._reference_loss, 1.0)
         self._reference_missing = bool(np.isnan(self._reference_loss).any())
 
-    def _regularize(self):
-        """Add the L2 penalty gradient and clip the global gradient norm."""
-        if self._l2_strength is not None:
-            self._flat_grad += self._l2_strength * self._flat_params
+    def _regularize(self, grad, params, l2_strength):
+        """Add the L2 penalty gradient to the ``(n_models, n_values)`` ``grad``
+        of ``params`` and clip its norm."""
+        if l2_strength is not None:
+            grad += l2_strength * params
         if self._has_clip:
-            flat = self._flat_grad
-            norm = np.sqrt(np.einsum("kf,kf->k", flat, flat))
+            norm = np.sqrt(np.einsum("kf,kf->k", grad, grad))
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.minimum(1.0, self._clip_norm / norm)
             scale[~np.isfinite(scale)] = 1.0
-            flat *= _rows_view(scale.astype(self.dtype), 2)
+            grad *= _rows_view(scale.astype(self.dtype), 2)
 
-    def _proximal_l1(self):
+    def _proximal_l1(self, params, state, l1_strength):
         """Soft-threshold penalized weights: exact zeros for the L1 penalty.
 
         Each entry shrinks by the step size the optimizer just gave it (its
         preconditioner), so the fixed points are the L1 problem's optimum
         for adaptive optimizers too. Optimizer state not laid out like the
-        parameters (a custom optimizer's) shrinks by the learning rate.
+        parameters (a custom optimizer's, ``state`` None) shrinks by the
+        learning rate.
         """
         lr_view, hyper_views, t_view = self._step_views[2]
-        threshold = lr_view * self._l1_strength
-        if self._flat_state is not None:
-            factor = self.optimizer.preconditioner(self._flat_state, hyper_views, t_view)
+        threshold = lr_view * l1_strength
+        if state is not None:
+            factor = self.optimizer.preconditioner(state, hyper_views, t_view)
             if factor is not None:
                 threshold *= factor
-        params = self._flat_params
         magnitude = np.abs(params)
         magnitude -= threshold
         np.maximum(magnitude, 0, out=magnitude)
@@ -953,3 +1113,357 @@ class Stack:
         line += (f", learning rate = {record.learning_rate_curve[-1]:.3g}"
                  f", {seconds:.2f} s")
         print(line)
+
+
+def _probe_optimizer(optimizer, hyper, n_models, dtype):
+    """What one step on a small probe shows about a stack's optimizer.
+
+    Returns ``(coordinatewise, plain)``. ``coordinatewise``: the step updates
+    each coordinate from its own parameter, gradient and state alone, so that
+    a step on gathered coordinates is the dense step restricted to them (not
+    so for methods that use norms over the whole parameter). ``plain``, per
+    member: the step is ``param -= lr * grad`` whatever the state, plain
+    gradient descent. The probe's numbers are binary fractions, so a plain
+    step is exact and is compared exactly.
+    """
+    param = np.tile(np.array([1, -2, 0.5, 3, -1, 0.75, 0, 2], dtype=dtype),
+                    (n_models, 1))
+    grad = np.tile(np.array([0.5, -1.5, 0, 2, 0, -0.25, 1, 0], dtype=dtype),
+                   (n_models, 1))
+    state = optimizer.init_state(param)
+    if any(value.shape != param.shape for value in state.values()):
+        return False, np.zeros(n_models, dtype=bool)
+    for value in state.values():
+        # a history the step must carry on (positive, as sums of squares are)
+        value[...] = 0.5 + 0.125 * np.arange(param.shape[1])
+    lr = np.full((n_models, 1), 0.25, dtype=dtype)
+    t = np.full((n_models, 1), 3, dtype=dtype)
+    hyper = {name: _rows_view(values, 2) for name, values in hyper.items()}
+
+    def step(columns):
+        p, g = param[:, columns].copy(), grad[:, columns].copy()
+        s = {key: value[:, columns].copy() for key, value in state.items()}
+        with np.errstate(all="ignore"):
+            optimizer.step(p, g, s, lr, hyper, t)
+        return [p, *s.values()]
+
+    whole = step(slice(None))
+    coordinatewise = all(
+        np.allclose(full[:, part], piece, rtol=1e-6, atol=0)
+        for part in (slice(0, None, 2), slice(1, None, 2))
+        for full, piece in zip(whole, step(part)))
+    plain = (whole[0] == param - lr * grad).all(axis=1)
+    return coordinatewise, plain
+
+
+class _LazyRows:
+    """Steps of a linear model on a CSR minibatch, in time proportional to its non-zeros.
+
+    The weight matrix ``W`` (the stack's first parameter, one row per
+    feature) meets a sparse minibatch only in the rows of its non-zero
+    columns, the *touched* rows. :meth:`gather` copies the touched rows and
+    the other parameters (the intercepts) with their optimizer state into a
+    sub-block, on which the loop runs the dense step (forward, loss,
+    backward, L2 term, clipping, optimizer, L1 prox); :meth:`scatter` writes
+    it back.
+
+    Untouched rows. A member whose optimizer steps like plain gradient
+    descent (``"sgd"``) stays exact: on an untouched weight its step is
+    ``w <- soft(a * w, c)``, with ``a = 1 - lr * alpha_l2`` and ``c = lr *
+    alpha_l1`` (``soft`` the soft-threshold), and a run of such steps from
+    step ``u`` to ``t`` composes to ``w_t = P_t * soft(w_u / P_u, S_t -
+    S_u)``, where the scale ``P`` is the product of the ``a`` and the
+    cumulative shrinkage ``S`` the sum of ``c / |P|``. ``W`` holds ``w / P``
+    (scikit-learn's scale factor, and with L1 the exact counterpart of its
+    cumulative penalty); each row remembers the step it was last written
+    (``last``), and a touched row is brought up to date before its forward
+    pass. The running average of the iterates gains ``w_u / P_u * (R_t -
+    R_u)`` over such a run, ``R`` the sum of ``P`` over averaged steps. Two
+    combinations have no closed form at the cost of the touched rows, and
+    update lazily: ``clip_norm`` with an L2 penalty (the clipped norm
+    includes every weight's decay) and ``average`` with an L1 penalty.
+
+    Other members update lazily, as TensorFlow's LazyAdam: untouched rows
+    keep their weights and optimizer state (scale 1, no shrinkage).
+
+    :meth:`materialize` writes every row out in the weights' own units; the
+    loop calls it before anything else reads the parameters (the end of an
+    epoch, ``on_step``, divergence handling).
+    """
+
+    # |P| below which a member's decayed weights are written out and P
+    # restarts at 1 (scikit-learn's threshold for its scale factor)
+    MIN_SCALE = 1e-9
+
+    def __init__(self, stack, n_features, n_steps):
+        self.stack = stack
+        weights = stack.state.params[0]
+        self.n_features, self.n_outputs = n_features, weights.shape[2]
+        self.n_weights = n_features * self.n_outputs
+        # the other parameters follow W in the flat block and are always stepped
+        self.n_rest = stack._flat_params.shape[1] - self.n_weights
+        self.rest_shapes = [(p.shape[1:], p[0].size) for p in stack.state.params[1:]]
+        self.n_steps = n_steps
+        self.position = np.empty(n_features, dtype=np.intp)
+        self.last = np.zeros(n_features, dtype=np.intp)
+        self.order = np.arange(0)
+        self.buffers = {}
+        self.reset()
+
+    def reset(self):
+        """Restart the clock: every row written out, scale 1, nothing pending."""
+        stack = self.stack
+        self.step = 0
+        self.last[:] = 0
+        self.row_strengths, self.decay, self.shrink = stack._lazy_rule()
+        self.filled_size = -1
+        self.scaling = bool(self.decay.any())
+        self.shrinking = bool(self.shrink.any())
+        self.averaging = stack._flat_average is not None
+        # without them, a row's value in units of w / P needs no history
+        self.tracking = self.shrinking or self.averaging
+        self.scale = np.ones((stack.n_active, 1, self.n_outputs))
+        self.scale_cast = self.scale.astype(stack.dtype)
+        if self.scaling:
+            # each step's factor on the scale, from the epoch's learning rates
+            # (a back-off changes them, and resets the clock)
+            rates = stack._epoch["lr_table"].T.astype(np.float64)
+            self.factors = 1 - rates[:, :, None, None] * self.decay
+            # the step of the epoch whose scale falls below MIN_SCALE: found
+            # at the first step after the reset
+            self.restart_at = None
+        # per step of the clock: S, R and the count of averaged iterates
+        shape = (self.n_steps + 1, stack.n_active, self.n_outputs)
+        if self.shrinking:
+            self.shrinkage = self._history("shrinkage", shape)
+        if self.averaging:
+            self.scale_sums = self._history("scale_sums", shape)
+            self.n_averaged = self._history("n_averaged", shape[:2])
+            self.n_averaged[0] = stack.state.n_averaged
+
+    def _history(self, name, shape):
+        array = self.buffers.get(name)
+        if array is None or array.shape != shape:
+            array = self.buffers[name] = np.empty(shape)
+        array[0] = 0.0
+        return array
+
+    def _buffer(self, name, n_rows, n_columns, dtype):
+        """A C-contiguous ``(n_rows, n_columns)`` array, reused from step to step."""
+        size = n_rows * n_columns
+        array = self.buffers.get(name)
+        if array is None or array.size < size:
+            array = self.buffers[name] = np.empty(2 * size, dtype=dtype)
+        return array[:size].reshape(n_rows, n_columns)
+
+    def _views(self, block):
+        """A sub-block as the model's parameters: the touched rows of W, then
+        the rest (which leads the sub-block)."""
+        n_models = block.shape[0]
+        views = [block[:, self.n_rest:].reshape(n_models, -1, self.n_outputs)]
+        start = 0
+        for shape, size in self.rest_shapes:
+            views.append(block[:, start:start + size].reshape((n_models, *shape)))
+            start += size
+        return views
+
+    def gather(self, data, columns, rows, indptr):
+        """Gather the sub-block of a minibatch given by its CSR arrays.
+
+        Sets ``X`` (the minibatch over its touched columns), ``params``,
+        ``grad`` (to be filled), ``state``, ``l2`` and ``l1`` (the penalty
+        strengths) as ``(n_models, n_entries)`` blocks in the weights' own
+        units, and ``param_views`` and ``grad_views`` shaped for the model.
+        """
+        stack = self.stack
+        n_models, n_outputs, dtype = stack.n_active, self.n_outputs, stack.dtype
+        # the touched columns, sorted (numpy sorts integers with SIMD kernels,
+        # faster than np.unique's inverse), then each non-zero's number among them
+        ordered = np.sort(columns)
+        is_first = self._buffer("is_first", 1, len(ordered), bool)[0]
+        is_first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=is_first[1:])
+        touched = ordered[is_first]
+        if len(self.order) < len(touched):
+            self.order = np.arange(2 * len(touched))
+        self.position[touched] = self.order[:len(touched)]
+        self.X = SparseRows(data, self.position.take(columns), rows, indptr,
+                            len(touched))
+        self.touched = touched
+        n_entries = self.n_rest + len(touched) * n_outputs
+        self.params = self._take("params", stack._flat_params, n_entries)
+        self.grad = self._buffer("grad", n_models, n_entries, dtype)
+        self.state = {key: self._take(f"state {key}", block, n_entries)
+                      for key, block in stack._flat_state.items()}
+        self.l2, self.l1 = (
+            None if block is None else
+            self._take(name, block, n_entries) if row is None else row[:, :n_entries]
+            for name, block, row in zip(("l2", "l1"),
+                                        (stack._l2_strength, stack._l1_strength),
+                                        self._row_strengths(n_entries)))
+        self.param_views = self._views(self.params)
+        self.grad_views = self._views(self.grad)
+        # bring the touched rows up to date: from w / P to w
+        weights = self.param_views[0]
+        if self.tracking:
+            since = self.last[touched]
+        if self.averaging:
+            self.average = self._take("average", stack._flat_average, n_entries)
+            self._catch_up_average(self._views(self.average)[0], weights, since)
+        if self.shrinking:
+            self._shrink(weights, since)
+        if self.scaling:
+            weights *= self.scale_cast
+
+    def _take(self, name, block, n_entries):
+        """The sub-block of a flat block: the rest, then the touched rows of W.
+
+        The rest is one contiguous range, and whole rows of W move at once
+        (``n_outputs`` values each).
+        """
+        n_models = block.shape[0]
+        sub = self._buffer(name, n_models, n_entries, block.dtype)
+        sub[:, :self.n_rest] = block[:, self.n_weights:]
+        if self.n_outputs == 1:
+            # W's rows are the block's first columns: a plain gather, the fastest
+            np.take(block, self.touched, axis=1, mode="clip", out=sub[:, self.n_rest:])
+        else:
+            np.take(self._weight_rows(block), self.touched, axis=1, mode="clip",
+                    out=sub[:, self.n_rest:].reshape(n_models, -1, self.n_outputs))
+        return sub
+
+    def _put(self, block, sub):
+        """Write a sub-block back where :meth:`_take` took it."""
+        block[:, self.n_weights:] = sub[:, :self.n_rest]
+        if self.n_outputs == 1:
+            block[:, self.touched] = sub[:, self.n_rest:]
+        else:
+            self._weight_rows(block)[:, self.touched] = sub[:, self.n_rest:].reshape(
+                block.shape[0], -1, self.n_outputs)
+
+    def _row_strengths(self, n_entries):
+        """For each penalty, ``[the rest's strengths, then W's row strength
+        repeated]`` of at least ``n_entries`` entries where the strength is the
+        same for every feature (None otherwise): any sub-block's strengths are
+        a prefix of it, so no step gathers them."""
+        if self.filled_size < n_entries:
+            stack, n_rows = self.stack, 2 * (n_entries // self.n_outputs)
+            self.filled = [
+                None if row is None else np.concatenate(
+                    [block[:, self.n_weights:],
+                     np.tile(row.reshape(row.shape[0], -1), (1, n_rows))], axis=1)
+                for block, row in zip((stack._l2_strength, stack._l1_strength),
+                                      self.row_strengths)]
+            self.filled_size = self.n_rest + n_rows * self.n_outputs
+        return self.filled
+
+    def scatter(self, epoch_step):
+        """Advance the clock by the step just taken (``epoch_step`` of the
+        epoch) and write the sub-block back."""
+        stack = self.stack
+        dtype = stack.dtype
+        if self.averaging:
+            started = stack._average_iterates(self.params, self.average)
+        lr = _rows_view(stack._lr_now.astype(np.float64), 3)
+        if self.scaling:
+            if self.restart_at is None:
+                # the scales this and the following steps reach, computed as
+                # the steps will: products from 1 in step order
+                scales = np.cumprod(np.abs(self.factors[epoch_step:]), axis=0)
+                low = (scales < self.MIN_SCALE).any(axis=(1, 2, 3))
+                self.restart_at = (epoch_step + int(low.argmax()) if low.any()
+                                   else len(self.factors))
+            if epoch_step == self.restart_at:
+                self._restart(lr)
+                return
+            self.scale = self.scale * self.factors[epoch_step]
+            self.scale_cast = self.scale.astype(dtype)
+        step = self.step + 1
+        # the histories hold one (n_models, n_outputs) slice per step
+        if self.shrinking:
+            self.shrinkage[step] = (self.shrinkage[step - 1]
+                                    + (lr * self.shrink / np.abs(self.scale))[:, 0])
+        if self.averaging:
+            self.scale_sums[step] = (self.scale_sums[step - 1]
+                                     + (_rows_view(started, 3) * self.scale)[:, 0])
+            self.n_averaged[step] = stack.state.n_averaged
+        self.step = step
+        if self.scaling:
+            self.param_views[0] /= self.scale_cast
+        self._write_back(step)
+
+    def _write_back(self, step):
+        stack = self.stack
+        self._put(stack._flat_params, self.params)
+        for key, block in stack._flat_state.items():
+            self._put(block, self.state[key])
+        if self.averaging:
+            self._put(stack._flat_average, self.average)
+        if self.tracking:
+            self.last[self.touched] = step
+
+    def _restart(self, lr):
+        """Write every row out, then take this step on every row: ``P`` restarts at 1.
+
+        Reached when a member's scale nears 0 (``lr * alpha_l2`` near 1); the
+        step is then the dense one.
+        """
+        stack = self.stack
+        factor = (1 - lr * self.decay).astype(stack.dtype)
+        threshold = lr * self.shrink
+        self.materialize()
+        weights = self._weight_rows(stack._flat_params)
+        weights *= factor
+        if self.shrinking:
+            self._soft_threshold(weights, threshold)
+        if self.averaging:
+            state = stack.state
+            started = state.samples >= stack._average_start
+            with np.errstate(divide="ignore"):
+                weight = np.where(started, 1.0 / state.n_averaged, 0.0)
+            average = self._weight_rows(stack._flat_average)
+            average += _rows_view(weight.astype(stack.dtype), 3) * (weights - average)
+        self._write_back(0)
+
+    def _weight_rows(self, block):
+        """The rows of W in a flat block, shaped (n_models, n_features, n_outputs)."""
+        return block[:, :self.n_weights].reshape(-1, self.n_features, self.n_outputs)
+
+    def materialize(self):
+        """Write every row of W (and of its average) out in its own units, and
+        restart the clock."""
+        if self.step:
+            stack = self.stack
+            weights = self._weight_rows(stack._flat_params)
+            if self.averaging:
+                self._catch_up_average(self._weight_rows(stack._flat_average),
+                                       weights, self.last)
+            if self.shrinking:
+                self._shrink(weights, self.last)
+            if self.scaling:
+                weights *= self.scale_cast
+        self.reset()
+
+    def _shrink(self, weights, since):
+        """Apply the shrinkage pending since each row's last step, in units of w / P."""
+        pending = self.shrinkage[self.step] - self.shrinkage[since]
+        self._soft_threshold(weights, pending.transpose(1, 0, 2))
+
+    @staticmethod
+    def _soft_threshold(weights, threshold):
+        magnitude = np.abs(weights) - threshold
+        np.maximum(magnitude, 0, out=magnitude)
+        np.copysign(magnitude, weights, out=weights)
+
+    def _catch_up_average(self, average, weights, since):
+        """Fold the iterates of rows untouched since step ``since`` into their average.
+
+        ``weights`` holds ``w / P`` of the rows, constant since then; the
+        average becomes ``(N_u * average + w_u / P_u * (R_t - R_u)) / N_t``
+        with ``N`` the count of averaged iterates, where ``N_t > 0``.
+        """
+        counted = _rows_view(self.n_averaged[self.step], 3)
+        before = self.n_averaged[since].T[:, :, None]
+        sums = (self.scale_sums[self.step] - self.scale_sums[since]).transpose(1, 0, 2)
+        total = before * average + weights * sums
+        np.divide(total, counted, out=average, where=counted > 0)

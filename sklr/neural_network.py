@@ -42,6 +42,9 @@ _MLP_ATTRIBUTES_DOC = """
 
 
 class _MLPMixin:
+    # sparse input meets the first layer only (sparse products); the rest is dense
+    _supports_sparse = True
+
     def _check_extra_params(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Real) else sizes
