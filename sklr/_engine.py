@@ -12,9 +12,10 @@ Reading order: :class:`MemberConfig` (what one model asks for),
 estimator hands the engine: data, model, loss, one member and how to draw
 minibatches), :class:`StackState` (the arrays that follow the members),
 :class:`Stack` (the loop: ``train`` -> ``_run_epoch`` -> ``_step``, then
-``_end_epoch``), and for a linear model on sparse input :class:`_LazyRows`
-(``_lazy_step``: the same step on the rows of the weights a CSR minibatch
-touches, the others updated exactly or lazily).
+``_end_epoch``). ``_step`` updates :class:`_AllRows` (every parameter in
+place) or, for a linear model on sparse input, :class:`_LazyRows` (the rows
+of the weights a CSR minibatch touches, the others updated exactly or
+lazily): one step for both.
 """
 
 import copy
@@ -721,6 +722,7 @@ class Stack:
         }
         lazy = self._lazy_rows(X, len(batches))
         gather = _MinibatchGatherer(X, data, batches, row_arrays=lazy is not None)
+        rows = _AllRows(self) if lazy is None else lazy
         last = None
         # non-finite values are caught by the divergence check, not by warnings
         with np.errstate(over="ignore", invalid="ignore"):
@@ -730,10 +732,7 @@ class Stack:
                 Xb, Yb, wb, batch_weight = gather(step)
                 if batch_weight <= 0:
                     continue
-                if lazy is None:
-                    loss = self._step(Xb, Yb, wb, step)
-                else:
-                    loss = self._lazy_step(lazy, Xb, Yb, wb, step)
+                loss = self._step(rows, Xb, Yb, wb, step)
                 if loss is None:
                     continue
                 last = (Xb, Yb, wb)
@@ -780,12 +779,18 @@ class Stack:
         if bad.any():
             self._handle_divergence(np.flatnonzero(bad))
 
-    def _step(self, Xb, Yb, wb, step):
-        """One update of every model on a minibatch; returns the batch losses."""
+    def _step(self, rows, X, Yb, wb, step):
+        """One update of every model on a minibatch; returns the batch losses.
+
+        ``rows`` is where the update happens: every parameter in place
+        (:class:`_AllRows`), or the rows of the weights a sparse minibatch
+        touches (:class:`_LazyRows`), gathered from ``X`` and written back.
+        """
         model, state = self.model, self.state
         while True:
-            raw, cache = model.forward(state.params, state.buffers, Xb, training=True,
-                                       rng=self._rng)
+            rows.gather(X)
+            raw, cache = model.forward(rows.param_views, state.buffers, rows.X,
+                                       training=True, rng=self._rng)
             loss, grad_raw = self.loss(raw, Yb, wb)
             if self._reference_missing:
                 self._set_reference_loss(loss)
@@ -794,25 +799,26 @@ class Stack:
             if within.all():
                 break
             # undo the diverged models, then redo this step for the stack
+            rows.materialize()
             self._handle_divergence(np.flatnonzero(~within))
             if self.n_active == 0:
                 return None
+            rows.reset()
             state = self.state
         if step == 0:
             # the loss just checked belongs to these weights: they are good
             self._snapshot = state.copy()
-        for view, grad in zip(self._grad_views, model.backward(state.params, cache,
-                                                               grad_raw)):
+        for view, grad in zip(rows.grad_views, model.backward(rows.param_views, cache,
+                                                              grad_raw)):
             np.copyto(view, grad)
-        self._regularize(self._flat_grad, self._flat_params, self._l2_strength)
+        self._regularize(rows.grad, rows.params, rows.l2)
         state.t += 1
-        lr = self._lr_now
-        np.copyto(lr, self._epoch["lr_table"][:, step])
+        np.copyto(self._lr_now, self._epoch["lr_table"][:, step])
         np.copyto(self._t_now, state.t)
-        if self._flat_state is not None:
+        if rows.state is not None:
             lr_view, hyper_views, t_view = self._step_views[2]
-            self.optimizer.step(self._flat_params, self._flat_grad, self._flat_state,
-                                lr_view, hyper_views, t_view)
+            self.optimizer.step(rows.params, rows.grad, rows.state, lr_view,
+                                hyper_views, t_view)
         else:
             for param, grad, opt_state in zip(state.params, self._grad_views,
                                               state.opt_state):
@@ -820,10 +826,9 @@ class Stack:
                 self.optimizer.step(param, grad, opt_state, lr_view, hyper_views,
                                     t_view)
         if self._l1_strength is not None:
-            self._proximal_l1(self._flat_params, self._flat_state, self._l1_strength)
-        state.samples += Xb.shape[0]
-        if self._flat_average is not None:
-            self._average_iterates(self._flat_params, self._flat_average)
+            self._proximal_l1(rows.params, rows.state, rows.l1)
+        state.samples += Yb.shape[0]
+        rows.scatter(step)
         return loss
 
     def _lazy_rows(self, X, n_steps):
@@ -885,44 +890,6 @@ class Stack:
             plain = _rows_view(plain, 3)
             self._lazy_strengths = (rows, decay * plain, shrink * plain)
         return self._lazy_strengths
-
-    def _lazy_step(self, lazy, rows, Yb, wb, step):
-        """:meth:`_step` on the touched rows of a sparse minibatch (``rows``:
-        its CSR arrays); see :class:`_LazyRows`."""
-        model, state = self.model, self.state
-        while True:
-            lazy.gather(*rows)
-            raw, cache = model.forward(lazy.param_views, state.buffers, lazy.X,
-                                       training=True, rng=self._rng)
-            loss, grad_raw = self.loss(raw, Yb, wb)
-            if self._reference_missing:
-                self._set_reference_loss(loss)
-            within = loss <= self._loss_limit
-            if within.all():
-                break
-            lazy.materialize()
-            self._handle_divergence(np.flatnonzero(~within))
-            if self.n_active == 0:
-                return None
-            lazy.reset()
-            state = self.state
-        if step == 0:
-            self._snapshot = state.copy()
-        for view, grad in zip(lazy.grad_views, model.backward(lazy.param_views, cache,
-                                                              grad_raw)):
-            np.copyto(view, grad)
-        self._regularize(lazy.grad, lazy.params, lazy.l2)
-        state.t += 1
-        np.copyto(self._lr_now, self._epoch["lr_table"][:, step])
-        np.copyto(self._t_now, state.t)
-        lr_view, hyper_views, t_view = self._step_views[2]
-        self.optimizer.step(lazy.params, lazy.grad, lazy.state, lr_view, hyper_views,
-                            t_view)
-        if self._l1_strength is not None:
-            self._proximal_l1(lazy.params, lazy.state, lazy.l1)
-        state.samples += Yb.shape[0]
-        lazy.scatter(step)
-        return loss
 
     def _average_iterates(self, params, average):
         """Fold this step's parameters into the running average of the iterates
@@ -1156,6 +1123,38 @@ def _probe_optimizer(optimizer, hyper, n_models, dtype):
     return coordinatewise, plain
 
 
+class _AllRows:
+    """Every parameter of a stack, updated in place: where a dense step happens.
+
+    The interface of :class:`_LazyRows`, for :meth:`Stack._step`. Nothing is
+    gathered, so nothing is pending or written back but the average; the
+    blocks are read again after a divergence, which repacks the stack.
+    """
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.reset()
+
+    def gather(self, X):
+        self.X = X
+
+    def reset(self):
+        """Read the stack's blocks (again)."""
+        stack = self.stack
+        self.param_views, self.grad_views = stack.state.params, stack._grad_views
+        self.params, self.grad = stack._flat_params, stack._flat_grad
+        self.state = stack._flat_state
+        self.l2, self.l1 = stack._l2_strength, stack._l1_strength
+        self.average = stack._flat_average
+
+    def materialize(self):
+        """Nothing to write out: the parameters are the stack's own."""
+
+    def scatter(self, epoch_step):
+        if self.average is not None:
+            self.stack._average_iterates(self.params, self.average)
+
+
 class _LazyRows:
     """Steps of a linear model on a CSR minibatch, in time proportional to its non-zeros.
 
@@ -1267,14 +1266,16 @@ class _LazyRows:
             start += size
         return views
 
-    def gather(self, data, columns, rows, indptr):
-        """Gather the sub-block of a minibatch given by its CSR arrays.
+    def gather(self, arrays):
+        """Gather the sub-block of a minibatch given by its CSR arrays
+        ``(data, columns, rows, indptr)``.
 
         Sets ``X`` (the minibatch over its touched columns), ``params``,
         ``grad`` (to be filled), ``state``, ``l2`` and ``l1`` (the penalty
         strengths) as ``(n_models, n_entries)`` blocks in the weights' own
         units, and ``param_views`` and ``grad_views`` shaped for the model.
         """
+        data, columns, rows, indptr = arrays
         stack = self.stack
         n_models, n_outputs, dtype = stack.n_active, self.n_outputs, stack.dtype
         # the touched columns, sorted (numpy sorts integers with SIMD kernels,
