@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_cli import assert_usage_error, run_main
 
 from sklr import cli
 from sklr.cli import _data
@@ -22,25 +23,6 @@ from sklr.cli._report import leaderboard, score_text
 SMALL = ["--optimizers", "adam", "--schedules", "constant",
          "--learning-rates", "1e-2:1e-1:2", "--cv", "2", "--max-iter", "5",
          "--n-jobs", "1"]
-
-
-def run_main(capsys, *argv):
-    """``(status, stdout, stderr)`` of ``sklr argv`` run in this process."""
-    try:
-        status = cli.main([str(arg) for arg in argv])
-    except SystemExit as exc:  # argparse's errors, --help
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_usage_error(status, err, *phrases):
-    assert status == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("sklr: error: ")
-    for phrase in phrases:
-        assert phrase in lines[0]
 
 
 def write_csv(path, columns):

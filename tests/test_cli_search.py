@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import run_main
 
 from sklr import LinearRegressor
-from sklr.cli import _commands, _data, main
+from sklr.cli import _commands, _data
 from sklr.exceptions import DivergenceWarning
 
 WIDE = ["--learning-rates", "1e-2:1e2:5", "--optimizers", "sgd", "--n-jobs", "1"]
@@ -33,16 +34,6 @@ def linear_csv(tmp_path_factory):
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "d": X[:, 3],
                   "y": y}).to_csv(path, index=False)
     return path
-
-
-def run_main(capsys, *argv):
-    """``(status, stdout, stderr)`` of ``sklr argv`` run in this process."""
-    try:
-        status = main([str(arg) for arg in argv])
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def board(out):
