@@ -597,7 +597,21 @@ def _refuse_l1(name):
         "None) with this optimizer, or another optimizer with L1.")
 
 
-class ScheduleFreeSGD(Optimizer):
+class _ScheduleFree(Optimizer):
+    """What the schedule-free methods share: they predict with ``x``, the
+    average of their iterates kept in the state, and cannot take an L1
+    proximal step (it would act on ``y``, which every step recomputes)."""
+
+    averages_iterates = True
+
+    def evaluation_point(self, params, states):
+        return [state["x"] for state in states]
+
+    def preconditioner(self, state, hyper, t):
+        _refuse_l1(type(self).__name__)
+
+
+class ScheduleFreeSGD(_ScheduleFree):
     r"""Schedule-free SGD: no schedule, and the average of the iterates is returned.
 
     Three sequences, all starting at the initial parameters: gradients are
@@ -653,7 +667,6 @@ class ScheduleFreeSGD(Optimizer):
     "The Road Less Scheduled", NeurIPS 2024. https://arxiv.org/abs/2405.15682
     """
 
-    averages_iterates = True
     _parameter_constraints = {
         "momentum": [_UNIT],
         "r": [_NON_NEGATIVE],
@@ -671,14 +684,8 @@ class ScheduleFreeSGD(Optimizer):
     def step(self, param, grad, state, lr, hyper, t):
         _interpolate(param, grad, state, lr, hyper, t, hyper["momentum"])
 
-    def evaluation_point(self, params, states):
-        return [state["x"] for state in states]
 
-    def preconditioner(self, state, hyper, t):
-        _refuse_l1(type(self).__name__)
-
-
-class ScheduleFreeAdamW(Optimizer):
+class ScheduleFreeAdamW(_ScheduleFree):
     r"""Schedule-free AdamW: Adam's scaling, no schedule, the averaged iterate returned.
 
     As :class:`ScheduleFreeSGD`, with the gradient scaled by a running root
@@ -736,7 +743,6 @@ class ScheduleFreeAdamW(Optimizer):
     "The Road Less Scheduled", NeurIPS 2024. https://arxiv.org/abs/2405.15682
     """
 
-    averages_iterates = True
     _parameter_constraints = {
         "beta_1": [_UNIT],
         "beta_2": [_UNIT],
@@ -771,12 +777,6 @@ class ScheduleFreeAdamW(Optimizer):
         np.multiply(param, hyper["weight_decay"], out=scratch)
         grad += scratch
         _interpolate(param, grad, state, lr, hyper, t, hyper["beta_1"])
-
-    def evaluation_point(self, params, states):
-        return [state["x"] for state in states]
-
-    def preconditioner(self, state, hyper, t):
-        _refuse_l1(type(self).__name__)
 
 
 class Prodigy(Optimizer):
