@@ -676,8 +676,9 @@ class Stack:
             True ends training (the LR range test watches steps, not epochs).
         on_epoch : callable, optional
             ``on_epoch(stack)`` after every epoch (the records are up to
-            date); returning True stops every model still training, with
-            status ``"stopped"`` (scikit-learn's callbacks).
+            date); returning True stops every model still training, and
+            returning a collection of member indices stops those, with status
+            ``"stopped"`` (scikit-learn's callbacks).
         """
         X = data.X
         if sp.issparse(X) and X.format != "csr":
@@ -693,8 +694,18 @@ class Stack:
                 break
             self._end_epoch(data, epoch, stopping, verbose,
                             time.perf_counter() - start)
-            if on_epoch is not None and on_epoch(self) and self.n_active:
-                self._finish(np.arange(self.n_active), "stopped")
+            if on_epoch is not None:
+                self._stop(on_epoch(self))
+
+    def _stop(self, request):
+        """Finish the members an ``on_epoch`` hook asked to stop (True: all)."""
+        if request is True:
+            rows = np.arange(self.n_active)
+        elif request:
+            rows = np.flatnonzero(np.isin(self._rows, list(request)))
+        else:
+            return
+        self._finish(rows, "stopped")
 
     def _batches(self, n_samples):
         batch_size = batch_size_for(self.batch_size, n_samples)
