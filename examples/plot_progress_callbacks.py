@@ -10,9 +10,10 @@ estimator reports each epoch as such a task, and hands the callbacks the
 estimator as fitted after that epoch.
 
 This example shows scikit-learn's :class:`~sklearn.callback.ProgressBar` over
-a :class:`~sklearn.model_selection.GridSearchCV`, with a bar for every fit
-that advances epoch by epoch, then writes a callback that scores every epoch
-on validation data and stops training once a target accuracy is reached.
+sklr's :class:`~sklr.model_selection.LockstepGridSearchCV`, with a bar for
+every fit that advances epoch by epoch, then writes a callback that scores
+every epoch on validation data and stops training once a target accuracy is
+reached, in one fit and in every fit of a search.
 
 With an older scikit-learn, sklr's estimators have no ``set_callbacks``: the
 example then says so and draws nothing.
@@ -27,9 +28,10 @@ import importlib.util
 
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import train_test_split
 
 from sklr import MLPClassifier
+from sklr.model_selection import LockstepGridSearchCV
 
 X, y = load_digits(return_X_y=True)
 X = X / 16
@@ -47,11 +49,14 @@ if not HAS_CALLBACKS:
 # on to every fit it runs: one bar for the search, one for each candidate on
 # each fold and for the final refit, each completed epoch by epoch. It draws
 # with `rich <https://rich.readthedocs.io>`_, live in a terminal; here we see
-# the final state.
+# the final state. The lockstep search trains the candidates of a fold
+# together, as one stack, yet reports each (candidate, fold) as a fit of its
+# own, with the same task tree as scikit-learn's
+# :class:`~sklearn.model_selection.GridSearchCV` (which works the same way).
 if HAS_CALLBACKS and importlib.util.find_spec("rich") is not None:
     from sklearn.callback import ProgressBar
 
-    search = GridSearchCV(
+    search = LockstepGridSearchCV(
         MLPClassifier(hidden_layer_sizes=(32,), max_iter=15, tol=None,
                       random_state=0),
         {"learning_rate": [1e-3, 1e-2]},
@@ -101,6 +106,21 @@ if HAS_CALLBACKS:
     model.set_callbacks(monitor).fit(X_train, y_train)
     print(f"stopped after {model.n_iter_} of {model.max_iter} epochs, "
           f"validation accuracy {monitor.scores[-1]:.3f}")
+
+# %%
+# The same callback on the estimator of a search stops each (candidate, fold)
+# on its own: in a lockstep stack, a member that reaches the target leaves
+# the stack and the others train on. ``curves_`` says which fits stopped.
+if HAS_CALLBACKS:
+    target_search = LockstepGridSearchCV(
+        MLPClassifier(hidden_layer_sizes=(32,), max_iter=100, random_state=0)
+        .set_callbacks(ValidationTarget(X_val, y_val, target=0.95)),
+        {"learning_rate": [3e-3, 1e-2]},
+        cv=3,
+    ).fit(X_train, y_train)
+    for params, curves in zip(target_search.cv_results_["params"],
+                              target_search.curves_):
+        print(params, [(c["status"], c["n_iter"]) for c in curves])
 
 # %%
 # The loss that training minimized, and the accuracy the callback watched:

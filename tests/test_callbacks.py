@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -219,3 +220,119 @@ def test_epochs_nest_under_a_pipeline_in_a_search():
     search.set_callbacks(recorder).fit(X_REG, Y_REG)
     # 2 candidates x 2 folds and the refit, 2 epochs each
     assert len(recorder.epoch_ends()) == 5 * 2
+
+
+# ------------------------------------------------------------ sklr's searches
+class StopAt(Recorder):
+    """Stops the fits whose learning rate is ``rate`` after ``epochs`` epochs."""
+
+    def __init__(self, rate, epochs):
+        super().__init__()
+        self.rate, self.epochs = rate, epochs
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        super().on_fit_task_end(estimator, context, **kwargs)
+        return (context.task_name == "epoch" and context.task_id + 1 == self.epochs
+                and getattr(estimator, "learning_rate", None) == self.rate)
+
+
+def _searches():
+    from sklr.model_selection import HalvingEpochSearchCV, LockstepGridSearchCV
+    # the lockstep stacks in two worker processes: the bars still nest
+    return {"lockstep": functools.partial(LockstepGridSearchCV, n_jobs=2),
+            "halving": functools.partial(HalvingEpochSearchCV, min_resources=2)}
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_stopping_callback_ends_one_fit_of_a_lockstep_search(name):
+    from sklr.model_selection import LockstepGridSearchCV
+
+    Estimator, X, y = ESTIMATORS[name]
+    est = Estimator(max_iter=6, tol=None, random_state=0)
+    grid = {"learning_rate": [0.01, 0.05]}
+    searches = [
+        Search(clone(est).set_callbacks(StopAt(0.05, 2)), grid, cv=2,
+               return_train_score=True).fit(X, y)
+        for Search in (LockstepGridSearchCV, GridSearchCV)]
+    lockstep, reference = searches
+    # the stack trains on for the other candidate; the stopped fits end at 2
+    statuses = [[c["status"] for c in curves] for curves in lockstep.curves_]
+    assert statuses == [["training"] * 2, ["stopped"] * 2]
+    assert [[c["n_iter"] for c in curves] for curves in lockstep.curves_] == [
+        [6, 6], [2, 2]]
+    # ... and score as the scikit-learn search's separately stopped fits
+    for key in ("split0_test_score", "split1_test_score", "mean_train_score"):
+        assert_allclose(lockstep.cv_results_[key], reference.cv_results_[key],
+                        rtol=1e-7)
+
+
+def test_a_lockstep_search_reports_the_task_tree_of_grid_search():
+    from collections import Counter
+
+    from sklr.model_selection import LockstepGridSearchCV
+
+    def tasks(Search):
+        recorder = Recorder()
+        recorder.max_propagation_depth = None  # propagated, like ProgressBar
+        est = LinearRegressor(max_iter=3, tol=None, random_state=0)
+        Search(est, {"alpha": [0.0, 1e-3, 1e-2]}, cv=2).set_callbacks(recorder).fit(
+            X_REG, Y_REG)
+        return recorder, Counter((hook, name) for hook, name, _, _ in recorder.calls)
+
+    lockstep, counts = tasks(LockstepGridSearchCV)
+    _, reference = tasks(GridSearchCV)
+    assert counts == reference
+    # 3 candidates x 2 folds and the refit, 3 epochs each; each fold's epoch
+    # views are fitted with that candidate's own weights
+    ends = lockstep.epoch_ends()
+    assert len(ends) == 7 * 3
+    assert {g["fitted_estimator"].alpha for g in ends} == {0.0, 1e-3, 1e-2}
+    for given in ends:
+        view = given["fitted_estimator"]
+        assert view.n_iter_ == len(view.loss_curve_)
+        assert given["X"].shape[0] == given["y"].shape[0]
+
+
+def test_fold_views_equal_the_fits_of_grid_search():
+    from sklr.model_selection import LockstepGridSearchCV
+
+    def views(Search):
+        recorder = Recorder()
+        recorder.max_propagation_depth = None
+        est = LogisticClassifier(max_iter=3, tol=None, random_state=0)
+        Search(est, {"learning_rate": [0.01, 0.1]}, cv=2, refit=False).set_callbacks(
+            recorder).fit(X_CLF, Y_CLF)
+        return {(g["fitted_estimator"].learning_rate, g["fitted_estimator"].n_iter_,
+                 len(g["y"])): g["fitted_estimator"].coef_.round(8).tobytes()
+                for g in recorder.epoch_ends()}
+
+    assert views(LockstepGridSearchCV) == views(GridSearchCV)
+
+
+@pytest.mark.parametrize("search", ["lockstep", "halving"])
+def test_progress_bar_under_sklr_searches(search, capsys):
+    pytest.importorskip("rich")
+    Search = _searches()[search]
+    est = MLPClassifier(hidden_layer_sizes=(5,), max_iter=4, tol=None, random_state=0)
+    search = Search(est, {"learning_rate": [1e-3, 1e-2, 0.1]}, cv=2).set_callbacks(
+        ProgressBar()).fit(X_CLF, Y_CLF)
+    out = capsys.readouterr().out
+    # a bar for each (candidate, fold) fit, nested in the search's, and the refit
+    n_fits = sum(getattr(search, "n_candidates_", [3])) * 2
+    assert out.count("candidate-split-evaluation | MLPClassifier") == n_fits
+    assert "refit-with-best-params | MLPClassifier - fit" in out
+
+
+def test_a_stopped_candidate_of_a_halving_search_keeps_its_score():
+    from sklr.model_selection import HalvingEpochSearchCV
+
+    est = LogisticClassifier(max_iter=8, tol=None, random_state=0)
+    search = HalvingEpochSearchCV(
+        est.set_callbacks(StopAt(0.01, 1)), {"learning_rate": [0.01, 0.1, 1.0]},
+        cv=2, factor=2, min_resources=2, refit=False).fit(X_CLF, Y_CLF)
+    first = search.cv_results_["iter"] == 0
+    stopped = [c for c, row in zip(search.curves_, first) if row
+               and c[0]["status"] == "stopped"]
+    assert len(stopped) == 1 and all(c["n_iter"] == 1 for c in stopped[0])
+    # the others trained their round's epochs
+    assert {c[0]["n_iter"] for c, row in zip(search.curves_, first) if row} == {1, 2}

@@ -20,6 +20,7 @@ from sklr.model_selection._results import (
 )
 from sklr.model_selection._setup import make_candidates, search_inputs
 from sklr.model_selection._stacking import FoldStacks, group_candidates
+from sklr.model_selection._tasks import search_tasks
 
 
 def _advance(job, X, y, metadata, scoring, keep, epochs, last):
@@ -246,6 +247,12 @@ class HalvingEpochSearchCV(GridSearchCV):
             raise ValueError(f"{type(self).__name__} supports a single metric only; "
                              f"got scoring={self.scoring!r}.")
         inputs = search_inputs(self, X, y, groups, fit_params)
+        with search_tasks(self, inputs.X, inputs.y,
+                          inputs.metadata.sample_weight) as tasks:
+            return self._search(inputs, tasks)
+
+    def _search(self, inputs, tasks):
+        """The search proper, reporting to ``tasks`` (SearchTasks)."""
         X, y = inputs.X, inputs.y
 
         params = list(ParameterGrid(self.param_grid))
@@ -270,6 +277,7 @@ class HalvingEpochSearchCV(GridSearchCV):
         alive = list(range(len(candidates)))
         rows, results = [], []
         self.n_candidates_, self.n_resources_ = [], []
+        search_task = tasks.begin("search", max_subtasks=len(resources))
         for iteration, epochs in enumerate(resources):
             last = iteration == len(resources) - 1
             if self.verbose > 0:
@@ -277,10 +285,15 @@ class HalvingEpochSearchCV(GridSearchCV):
                       f"{self.n_splits_} folds, {epochs} epochs")
             keep = set(alive)
             jobs = [job for job in jobs if keep.intersection(job.ids)]
+            iteration_task = tasks.begin(
+                "halving-iteration", search_task,
+                max_subtasks=len(alive) * self.n_splits_, sequential=False)
+            tasks.assign(jobs, iteration_task, {c: i for i, c in enumerate(alive)})
             outputs = parallel(
                 delayed(_advance)(job, X, y, inputs.metadata, inputs.scoring, keep,
                                   epochs, last)
                 for job in jobs)
+            tasks.end(iteration_task)
             jobs = [job for job, _ in outputs]
             round_results = [r for _, output in outputs for r in output]
             if all(r["error"] is not None for r in round_results):
@@ -296,6 +309,7 @@ class HalvingEpochSearchCV(GridSearchCV):
             self.n_candidates_.append(len(alive))
             self.n_resources_.append(epochs)
             alive = ranked[:math.ceil(len(alive) / self.factor)]
+        tasks.end(search_task)
         self.n_iterations_ = len(resources)
         self.n_remaining_candidates_ = len(alive)
         report_warnings(results, self.verbose)
@@ -314,6 +328,6 @@ class HalvingEpochSearchCV(GridSearchCV):
         self.best_params_ = self.cv_results_["params"][self.best_index_]
 
         if self.refit:
-            refit_best(self, base, X, y, inputs.fit_params)
+            refit_best(self, base, X, y, inputs.fit_params, tasks)
         self.scorer_ = inputs.scorer_
         return self

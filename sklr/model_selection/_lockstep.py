@@ -25,6 +25,7 @@ from sklr.model_selection._stacking import (
     group_candidates,
     run_fold,
 )
+from sklr.model_selection._tasks import search_tasks
 
 _LOCKSTEP_NOTES = """
     Candidates that differ only in per-model settings (``learning_rate``,
@@ -77,9 +78,9 @@ _EXTRA_ATTRIBUTES = """
         ``"loss_curve"``, ``"validation_scores"``, ``"learning_rate_curve"``
         (one value per epoch), ``"n_iter"``, ``"n_divergences"`` and
         ``"status"`` (``"converged"``, ``"training"`` (stopped at
-        ``max_iter``), ``"diverged"`` (stopped by a divergence) or
-        ``"error"`` (``on_divergence="raise"``)); ``None`` where the fit
-        failed before training.
+        ``max_iter``), ``"diverged"`` (stopped by a divergence),
+        ``"error"`` (``on_divergence="raise"``) or ``"stopped"`` (by a
+        callback)); ``None`` where the fit failed before training.
     n_stacks_ : int
         Number of (group, fold) stacks trained.
 """
@@ -110,6 +111,12 @@ class _LockstepMixin:
             The fitted search.
         """
         inputs = search_inputs(self, X, y, groups, fit_params)
+        with search_tasks(self, inputs.X, inputs.y,
+                          inputs.metadata.sample_weight) as tasks:
+            return self._search(inputs, tasks)
+
+    def _search(self, inputs, tasks):
+        """The search proper, reporting to ``tasks`` (SearchTasks)."""
         X, y, scorers = inputs.X, inputs.y, inputs.scorer_
         if self.multimetric_:
             check_refit(self.refit, True, scorers)
@@ -123,6 +130,9 @@ class _LockstepMixin:
                 for ids in groups_of_candidates
                 for fold, (train, test) in enumerate(inputs.splits)]
         self.n_stacks_ = len(jobs)
+        search_task = tasks.begin("search", max_subtasks=len(candidates) * self.n_splits_,
+                                  sequential=False)
+        tasks.assign(jobs, search_task, {i: i for i in range(len(candidates))})
         if self.verbose > 0:
             print(f"Fitting {self.n_splits_} folds for each of "
                   f"{len(candidates)} candidates, totalling "
@@ -134,6 +144,7 @@ class _LockstepMixin:
             delayed(run_fold)(job, X, y, inputs.metadata, inputs.scoring)
             for job in jobs)
         results = [r for output in outputs for r in output]
+        tasks.end(search_task)
         report_warnings(results, self.verbose)
         names = fill_failures(results, self.error_score)
         if not isinstance(scorers, dict) and names != ["score"]:
@@ -147,7 +158,7 @@ class _LockstepMixin:
         select_best(self, self.cv_results_, refit_metric)
 
         if self.refit:
-            refit_best(self, base, X, y, inputs.fit_params)
+            refit_best(self, base, X, y, inputs.fit_params, tasks)
         self.scorer_ = scorers
         return self
 

@@ -334,12 +334,14 @@ def select_best(search, cv_results, refit_metric):
     search.best_params_ = cv_results["params"][best]
 
 
-def refit_best(search, base, X, y, fit_params):
-    """Fit ``best_estimator_`` on all the data, as scikit-learn's searches do."""
+def refit_best(search, base, X, y, fit_params, tasks):
+    """Fit ``best_estimator_`` on all the data, as scikit-learn's searches do,
+    as the refit task of the search's callbacks (``tasks``: SearchTasks)."""
     search.best_estimator_ = clone(base).set_params(
         **clone(search.best_params_, safe=False))
-    start = time.time()
-    search.best_estimator_.fit(X, y, **fit_params)
-    search.refit_time_ = time.time() - start
+    with tasks.refit(search.best_estimator_):
+        start = time.time()
+        search.best_estimator_.fit(X, y, **fit_params)
+        search.refit_time_ = time.time() - start
     if hasattr(search.best_estimator_, "feature_names_in_"):
         search.feature_names_in_ = search.best_estimator_.feature_names_in_

@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from sklr._base import BaseSKLR
+from sklr._callbacks import stack_callbacks
 from sklr._engine import Stack
 from sklr.exceptions import DivergenceError
 
@@ -274,6 +275,9 @@ class FoldStacks:
                        for c in self.candidates]
         # the warnings of each candidate's fit, until its results report them
         self.warnings = [[] for _ in self.candidates]
+        # the search's task for each candidate's fit (by position), and the
+        # search, for scikit-learn's callbacks (see SearchTasks.assign)
+        self.tasks, self.caller = {}, None
 
     @property
     def max_iter(self):
@@ -313,6 +317,7 @@ class FoldStacks:
                 self.errors = dict.fromkeys(everyone, format_exc())
             weights, rows = take(weights, self.train_idx), None
         by_structure = {}
+        self._training = (X_train, y_train, weights, rows)
         validated = False
         for position, estimator in enumerate(self.finals):
             if position in self.errors:
@@ -366,10 +371,14 @@ class FoldStacks:
             stack = entry["stack"]
             active = [(row, position) for row, position in enumerate(entry["positions"])
                       if position in self.active]
+            data = self._fit_data()
+            members = [(row, self.finals[position], self.tasks.get(position), data)
+                       for row, position in active]
             start = time.perf_counter()
             with self._warnings_of([position for _, position in active]):
-                stack.train(entry["plan"].data, n_epochs, horizon=horizon,
-                            stopping=stopping)
+                with stack_callbacks(members, n_epochs, self.caller) as on_epoch:
+                    stack.train(entry["plan"].data, n_epochs, horizon=horizon,
+                                stopping=stopping, on_epoch=on_epoch)
                 stack.finalize()
             seconds = time.perf_counter() - start
             # one pass trains all active members: each is charged an equal part
@@ -379,6 +388,21 @@ class FoldStacks:
                     self.active.discard(position)
         self.epochs += n_epochs
         return self
+
+    def _fit_data(self):
+        """What each candidate's fit trains on, as the callbacks' ``X``, ``y``
+        and ``metadata``: built on first use, since most fits have no callbacks."""
+        X, y, weights, rows = self._training
+        parts = {}
+
+        def part(name, values):
+            if name not in parts:
+                parts[name] = values if rows is None else take(values, rows)
+            return parts[name]
+
+        return {"X": lambda: part("X", X), "y": lambda: part("y", y),
+                "metadata": lambda: (None if weights is None else
+                                     {"sample_weight": part("w", weights)})}
 
     def select(self, keep_ids):
         """Keep training only the candidates ``keep_ids`` (search indices)."""
