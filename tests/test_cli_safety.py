@@ -393,3 +393,29 @@ def test_unique_id_column_is_tuned_in_bounded_memory(tmp_path):
     assert "'order_id' (20000)" in result.stderr
     peak = int(result.stderr.split("peak bytes: ")[1].split()[0])
     assert peak < 2**30
+
+
+# ------------------------------------------------------------- closed output
+class ClosedPipe:
+    """Standard output whose reader has gone (``sklr tune | head -1``)."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self):
+        return self.sink.fileno()
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(data, capsys, monkeypatch):
+    with open("sink", "w") as sink:
+        monkeypatch.setattr(sys, "stdout", ClosedPipe(sink))
+        status = cli.main(["tune", "data.csv", *SMALL])
+    # the shell's status for a writer ended by SIGPIPE, and no "sklr: error"
+    assert status == 141
+    assert "error" not in capsys.readouterr().err

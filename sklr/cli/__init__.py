@@ -13,6 +13,7 @@ The modules: ``_parsing`` (options), ``_data`` (reading and preprocessing),
 """
 
 import functools
+import os
 import sys
 import warnings
 
@@ -57,7 +58,8 @@ def main(argv=None):
     -------
     status : int
         0 on success, 2 for bad use or unusable data (after one line on
-        stderr), 130 when interrupted.
+        stderr), 130 when interrupted, 141 (as a shell reports SIGPIPE)
+        when the program reading the output closed it early.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,6 +70,11 @@ def main(argv=None):
             _show_warning, None if getattr(args, "verbose", False) else set())
         try:
             return _COMMANDS[args.command](args)
+        except BrokenPipeError:
+            # the reader left (``sklr tune | head``): not an error of ours;
+            # stdout goes to devnull so that flushing it at exit is silent too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
         except (CLIError, ValueError, OSError, MemoryError) as exc:
             # data problems surface as ValueErrors from pandas and scikit-learn,
             # too large ones as MemoryErrors; their messages can span lines
