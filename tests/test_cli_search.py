@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 from test_cli import run_main
 
-from sklr import LinearRegressor
+from sklr import LinearRegressor, LogisticClassifier
 from sklr.cli import _commands, _data
 from sklr.exceptions import DivergenceWarning
 
@@ -255,3 +256,23 @@ def test_benchmark_runs_on_a_small_file():
     assert lines[0].startswith("wrote 2000 rows x 11 columns")
     assert any(line.startswith("wall time: ") for line in lines)
     assert any(line.startswith("peak memory, command: ") for line in lines)
+
+
+def test_the_lockstep_search_advances_the_progress_bar_stack_by_stack():
+    from sklr.model_selection import LockstepGridSearchCV
+
+    class Steps:
+        def __init__(self):
+            self.steps = []
+
+        def advance(self, n):
+            self.steps.append(n)
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    search = LockstepGridSearchCV(
+        LogisticClassifier(max_iter=3),
+        {"batch_size": [16, 32], "learning_rate": [0.01, 0.1, 1.0]}, cv=3)
+    search._progress = Steps()
+    search.fit(X, y)
+    # one step per (batch size, fold) group of 3 candidates, in this process
+    assert search._progress.steps == [3] * 6

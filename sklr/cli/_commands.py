@@ -148,6 +148,7 @@ def _fit(search, X, y, verbose=False):
     if chunked:
         search.progress = progress
     else:
+        search._progress = progress
         progress.start(len(ParameterGrid(search.param_grid)) * search.cv.get_n_splits())
     held = []
     try:
@@ -162,8 +163,6 @@ def _fit(search, X, y, verbose=False):
                 warnings.simplefilter("ignore", FitFailedWarning)
                 warnings.filterwarnings("ignore", message=".*test scores are non-finite")
             search.fit(X, y)
-        if not chunked:
-            progress.advance(progress.total)
     except ValueError as exc:
         raise CLIError(_failure(exc)) from None
     finally:

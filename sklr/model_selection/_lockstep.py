@@ -89,6 +89,10 @@ _EXTRA_ATTRIBUTES = """
 class _LockstepMixin:
     """The ``fit`` shared by the lockstep searches; subclasses list the candidates."""
 
+    # private to the command line: an object whose ``advance(n)`` is called
+    # in this process as each (group, fold) stack's n fits are done
+    _progress = None
+
     def fit(self, X, y=None, *, groups=None, **fit_params):
         """Run the search: train every group of candidates on every fold as one stack.
 
@@ -139,11 +143,15 @@ class _LockstepMixin:
                   f"{len(candidates) * self.n_splits_} fits, as {len(jobs)} stacks")
 
         parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch,
-                            verbose=self.verbose)
+                            verbose=self.verbose, return_as="generator")
         outputs = parallel(
             delayed(run_fold)(job, X, y, inputs.metadata, inputs.scoring)
             for job in jobs)
-        results = [r for output in outputs for r in output]
+        results = []
+        for output in outputs:
+            results.extend(output)
+            if self._progress is not None:
+                self._progress.advance(len(output))
         tasks.end(search_task)
         report_warnings(results, self.verbose)
         names = fill_failures(results, self.error_score)

@@ -55,10 +55,12 @@ class SearchTasks:
         the candidates ``parent`` evaluates; leaves are numbered as in
         scikit-learn's searches, candidate-major.
         """
+        if parent is None:
+            return
         n_splits = self.search.n_splits_
         for job in jobs:
             job.caller = self.search
-            job.tasks = {} if parent is None else {
+            job.tasks = {
                 position: parent.subcontext(
                     task_name="candidate-split-evaluation",
                     task_id=index_of[candidate] * n_splits + job.fold)
