@@ -58,6 +58,49 @@ def test_dataframes_are_brought_to_c_order_once(cancer):
     np.testing.assert_array_equal(from_frame.coef_, from_array.coef_)
 
 
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_search_on_a_dataframe_copies_it_once_not_per_candidate(pipeline):
+    """A float DataFrame is Fortran-ordered: each candidate of a stack used
+    to make a C-order copy of its own, all alive at once (9 here)."""
+    import tracemalloc
+
+    pd = pytest.importorskip("pandas")
+    from sklearn.model_selection import KFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from sklr.model_selection import LockstepGridSearchCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 100))
+    y = X @ rng.normal(size=100)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(100)])
+    assert frame.to_numpy().flags.f_contiguous
+    # the identity, keeping pandas output: a prefix whose output is Fortran-ordered
+    prefix = FunctionTransformer(feature_names_out="one-to-one").set_output(
+        transform="pandas")
+    estimator = LinearRegressor(max_iter=2, tol=None, random_state=0)
+    if pipeline:
+        estimator = make_pipeline(prefix, estimator)
+    key = "linearregressor__learning_rate" if pipeline else "learning_rate"
+
+    def search(data):
+        tracemalloc.start()
+        fitted = LockstepGridSearchCV(
+            estimator, {key: np.logspace(-3, -1, 9)}, cv=KFold(2), refit=False
+        ).fit(data, y)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return fitted, peak
+
+    from_frame, frame_peak = search(frame)
+    from_array, array_peak = search(np.ascontiguousarray(X))
+    # at most one copy more than the C array needs (9 before)
+    assert frame_peak < array_peak + 1.5 * X.nbytes
+    np.testing.assert_allclose(from_frame.cv_results_["mean_test_score"],
+                               from_array.cv_results_["mean_test_score"])
+
+
 # ----------------------------------------------------------- last step (3)
 def test_an_exploding_last_step_is_undone(cancer):
     X, y = cancer

@@ -18,6 +18,7 @@ from sklr.model_selection._stacking import (
     Scoring,
     check_lockstep_estimator,
     n_samples,
+    row_major,
 )
 
 
@@ -69,6 +70,7 @@ def search_inputs(search, X, y, groups, params):
     validate_params(search)
     check_lockstep_estimator(search.estimator, type(search).__name__)
     X, y, groups = indexable(X, y, groups)
+    X = row_major(X)
     scorer, by_name = check_scorers(search.estimator, search.scoring, search.error_score)
     search.multimetric_ = by_name is not None
     routing = get_config().get("enable_metadata_routing", False)

@@ -117,6 +117,33 @@ def take(values, indices):
     return [values[i] for i in indices]
 
 
+def row_major(X):
+    """``X`` with C-ordered values, if it holds floats in Fortran order.
+
+    Each candidate's plan brings its X to the C order the training loop reads
+    (see ``_training_layout``). Given a Fortran-ordered X, as any float
+    DataFrame is, every candidate of a stack would make a copy of its own,
+    all alive at once; converted here, once for all of them, they copy
+    nothing. A DataFrame stays one (same index and columns), so that the
+    estimators still learn its feature names. Anything else is returned as
+    it is.
+    """
+    if hasattr(X, "iloc"):
+        dtypes = set(X.dtypes)
+        if len(dtypes) != 1 or not all(
+                isinstance(dtype, np.dtype) and dtype.kind == "f" for dtype in dtypes):
+            return X
+        values = X.to_numpy()
+        if values.flags.c_contiguous or not values.flags.f_contiguous:
+            return X
+        return type(X)(np.ascontiguousarray(values), index=X.index,
+                       columns=X.columns, copy=False)
+    if (isinstance(X, np.ndarray) and X.ndim == 2 and X.dtype.kind == "f"
+            and not X.flags.c_contiguous):
+        return np.ascontiguousarray(X)
+    return X
+
+
 def n_samples(values):
     """Number of rows of an array, sparse matrix, DataFrame or list."""
     shape = getattr(values, "shape", None)
@@ -311,6 +338,7 @@ class FoldStacks:
             try:
                 with self._warnings_of(everyone):
                     X_train, y_train = self._fit_prefix(X, y)
+                X_train = row_major(X_train)
             except Exception:
                 if error_score == "raise":
                     raise
