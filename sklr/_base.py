@@ -412,6 +412,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             on_divergence=self.on_divergence,
             average=bool(self.average) if isinstance(self.average, bool | np.bool_)
             else int(self.average),
+            rate_unit=unit,
         )
         data = TrainingData(
             X=X, Y=Y.astype(dtype, copy=False), sample_weight=sample_weight,
@@ -426,7 +427,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                             batch_size=self.batch_size, shuffle=self.shuffle,
                             penalty_weights=penalty_weights, loss_scale=loss_scale)
         if learning_rate == "auto":
-            member.learning_rate = auto_learning_rate(plan, fallback=default / unit)
+            member.learning_rate = auto_learning_rate(plan, fallback=default) / unit
         return plan
 
     def _split(self, X, rows, Y, y, sample_weight, random_state):

@@ -99,12 +99,21 @@ class LRRangeResult:
 def _local_slopes(x, y, half_width):
     """Least-squares slope of ``y`` against ``x`` over ``half_width`` points each side."""
     n = len(x)
-    slopes = np.empty(n)
-    for i in range(n):
-        window = slice(max(0, i - half_width), min(n, i + half_width + 1))
-        dx = x[window] - x[window].mean()
-        slopes[i] = dx @ (y[window] - y[window].mean()) / (dx @ dx)
-    return slopes
+    index = np.arange(n)
+    low = np.maximum(0, index - half_width)
+    high = np.minimum(n, index + half_width + 1)
+    count = high - low
+    # centred first: the window sums below then lose no digits to cancellation
+    x = x - x.mean()
+    y = y - y.mean()
+
+    def window_sums(values):
+        total = np.concatenate(([0.0], np.cumsum(values)))
+        return total[high] - total[low]
+
+    sum_x, sum_y = window_sums(x), window_sums(y)
+    return ((window_sums(x * y) - sum_x * sum_y / count)
+            / (window_sums(x * x) - sum_x * sum_x / count))
 
 
 def _noise(raw_losses):
@@ -236,7 +245,10 @@ def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor,
     plan : TrainingPlan
         The plan to sweep; it is not modified.
     start_lr, end_lr, num_steps, smoothing, divergence_factor
-        As in :func:`sklr.lr_range_test`, already checked.
+        As in :func:`sklr.lr_range_test`, already checked; the rates are
+        the estimator's ``learning_rate`` values (``plan.member.rate_unit``
+        converts them for a learning-rate-free optimizer), as are those of
+        the result.
     fallback : float, default=None
         The rate to suggest when the loss shows no clear descent.
 
@@ -253,7 +265,7 @@ def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor,
     n_batches = math.ceil(n_samples / batch_size)
     growth = (end_lr / start_lr) ** (1 / (num_steps - 1))
     member = dataclasses.replace(
-        plan.member, learning_rate=start_lr,
+        plan.member, learning_rate=start_lr / plan.member.rate_unit,
         schedule=_ExponentialSweep(growth, n_batches), on_divergence="stop", tol=None,
     )
     stack = Stack.from_plans([dataclasses.replace(plan, member=member,

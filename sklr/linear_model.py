@@ -26,6 +26,9 @@ _SHARED_DOC = """
         Base step size; the schedule multiplies it. Scale-free: regressors
         standardize the target inside, so the same rate suits any units.
         ``"auto"`` runs the LR range test on the training data inside ``fit``.
+        For an optimizer that sets its own step size (``"dog"``,
+        ``"prodigy"``), a factor on that step size times the default: the
+        default means the optimizer's own estimate.
     schedule : str or Schedule, default="constant"
         {schedule_names}, or an object from :mod:`sklr.schedules`.
     batch_size : int or "auto", default="auto"
@@ -100,9 +103,12 @@ _FITTED_DOC = """
     best_validation_score_ : float or None
         Best validation score, when validation is monitored.
     learning_rate_ : float
-        Base learning rate in use at the end (after ``"auto"`` and back-offs).
+        Base learning rate in use at the end (after ``"auto"`` and back-offs),
+        in the units of ``learning_rate``: for an optimizer that sets its own
+        step size (DoG, Prodigy) a factor on it times the default rate, so
+        that it can be set again as it is.
     learning_rate_curve_ : list of float
-        Learning rate in effect at the end of each epoch.
+        Learning rate in effect at the end of each epoch, in the same units.
     n_divergences_ : int
         Number of divergences detected.
     optimizer_ : Optimizer

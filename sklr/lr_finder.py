@@ -136,6 +136,16 @@ def lr_range_test(estimator, X, y, *, start_lr=1e-7, end_lr=10.0, num_steps=100,
     Minibatches that are too small for the noise of the data hide the
     descent: a larger ``batch_size`` makes it visible.
 
+    For an optimizer that sets its own step size (DoG, Prodigy, whose
+    ``learning_rate_free`` is True; see :ref:`learning-rate-free`), the
+    estimator's ``learning_rate`` is a factor on that step size, in units
+    of the estimator's default rate (the default means the optimizer's own
+    estimate). The test sweeps ``learning_rate`` in those units, as the
+    fitted ``learning_rate_`` reports it, so the suggestion is a value to
+    set as for any optimizer. The optimizer's estimate grows during the
+    sweep as it does at the start of a fit, so the curve shows the
+    factor's effect on early training.
+
     Parameters
     ----------
     estimator : sklr estimator or Pipeline

@@ -270,6 +270,30 @@ class Optimizer(BaseEstimator):
         """
         return None
 
+    def restart(self, params, states, point, rows):
+        """Move the members ``rows`` to ``point``, keeping the rest of their state.
+
+        The engine calls it where training goes on from weights other than
+        the ones the state was stepping: after early stopping, from the best
+        weights validation kept (``warm_start``, ``partial_fit``), and after
+        a divergence, from the :meth:`evaluation_point` of the restored
+        state. The default writes ``point`` into ``params``; an optimizer
+        that keeps points of its own in its state moves them too.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The stacked parameter arrays, updated in place.
+        states : list of dict
+            The optimizer state of each array, updated in place.
+        point : list of ndarray
+            Arrays shaped like ``params``; may be arrays of ``states``.
+        rows : array-like of int
+            The members to move.
+        """
+        for param, target in zip(params, point):
+            param[rows] = target[rows]
+
     def preconditioner(self, state, hyper, t):
         """Per-entry factor of the learning rate in the step just taken, or None.
 
@@ -606,6 +630,22 @@ class _ScheduleFree(Optimizer):
 
     def evaluation_point(self, params, states):
         return [state["x"] for state in states]
+
+    def restart(self, params, states, point, rows):
+        """Collapse ``y``, ``z`` and ``x`` of the members ``rows`` onto ``point``.
+
+        The averaging weights and the second moments are kept, so the
+        average goes on from ``point`` with the weight of every step so far.
+        After a divergence the engine restarts at ``x``: the check watches
+        the loss at ``y``, which moves only a ``1 - beta`` share as far as
+        ``z``, so the last good state may hold a ``z`` that was already
+        running away.
+        """
+        for param, state, target in zip(params, states, point):
+            # a copy first: target may be x itself
+            value = target[rows]
+            for array in (param, state["z"], state["x"]):
+                array[rows] = value
 
     def preconditioner(self, state, hyper, t):
         _refuse_l1(type(self).__name__)

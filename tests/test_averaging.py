@@ -111,3 +111,19 @@ def test_averaging_is_refused_for_optimizers_that_average_themselves(diabetes,
     X, y = diabetes
     with pytest.raises(ValueError, match="average=True cannot be combined"):
         LinearRegressor(optimizer=optimizer, average=True).fit(X, y)
+
+
+def test_training_goes_on_from_the_average_early_stopping_kept():
+    # early stopping keeps the best averaged weights; the running average
+    # partial_fit continues must be those, not the last epoch's average
+    X, y = make_classification(n_samples=300, n_features=8, random_state=0)
+    model = MLPClassifier(hidden_layer_sizes=(8,), learning_rate=0.05, average=True,
+                          early_stopping=True, max_iter=30, tol=None,
+                          random_state=0).fit(X, y)
+    assert np.argmax(model.validation_scores_) < model.n_iter_ - 1
+    for fitted, average in zip(model._params, model._record.state.average):
+        np.testing.assert_array_equal(average, fitted)
+    kept = model.predict_proba(X)
+    # a negligible rate: what partial_fit starts from is what it returns
+    model.set_params(learning_rate=1e-12).partial_fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), kept, rtol=1e-9)

@@ -296,3 +296,20 @@ def test_too_many_back_offs_is_diverged(run):
     assert diagnose(model).verdict == "diverged"
     model = run(_smooth(20), divergences=2)
     assert diagnose(model).verdict == "too_high"
+
+
+@pytest.mark.parametrize("name", ["prodigy", "dog"])
+def test_a_learning_rate_free_fit_is_judged_in_learning_rate_units(cancer, name):
+    # learning_rate=1 is 100 times the default: a factor of 100 on the
+    # optimizer's own step size, which blows up and backs off
+    model = _fit(LogisticClassifier(optimizer=name, learning_rate=1.0, max_iter=30,
+                                    random_state=0), cancer)
+    assert model.n_divergences_ >= 1
+    # the rate it backed off to, in the units learning_rate takes
+    assert model.learning_rate_ == pytest.approx(0.1 ** model.n_divergences_)
+    diagnosis = diagnose(model)
+    assert diagnosis.verdict == "too_high"
+    assert diagnosis.evidence["learning_rate"] == model.learning_rate_
+    # a value to set: below the rate that blew up (a factor, 100x, before)
+    suggested = _suggested_rate(diagnosis)
+    assert suggested <= model.learning_rate_ < 1.0

@@ -29,7 +29,7 @@ from sklr import (
     lr_finder,
 )
 from sklr._losses import BinaryCrossEntropy, MultinomialCrossEntropy, SquaredError
-from sklr._sweep import _constant_loss, _suggest, auto_learning_rate
+from sklr._sweep import _constant_loss, _local_slopes, _suggest, auto_learning_rate
 from sklr.exceptions import LearningRateWarning
 from sklr.lr_finder import lr_range_test
 
@@ -530,3 +530,28 @@ def test_auto_is_silent_after_a_clear_descent(data):
         warnings.simplefilter("error", LearningRateWarning)
         model = LogisticClassifier(learning_rate="auto", random_state=0).fit(X, y)
     assert model.learning_rate_ != LogisticClassifier().learning_rate
+
+
+def test_a_learning_rate_free_optimizer_sweeps_in_learning_rate_units(data):
+    # up to learning_rate=0.1, a factor of 10 on DoG's own step size, which
+    # starts tiny and grows over hundreds of steps: no clear descent, and the
+    # fallback is the default, learning_rate=0.01, the factor 1 (it was the
+    # factor 1 reported as learning_rate=1: 100 times too large once set)
+    X, y = data["breast_cancer"]
+    with pytest.warns(LearningRateWarning, match=r"suggesting learning_rate=0\.01 "):
+        result = lr_range_test(LogisticClassifier(optimizer="dog", random_state=0),
+                               X, y, end_lr=0.1)
+    assert result.suggested_learning_rate == pytest.approx(0.01)
+    assert result.learning_rates[[0, -1]] == pytest.approx([1e-7, 0.1])
+
+
+@pytest.mark.parametrize("half_width", [2, 5])
+def test_local_slopes_are_the_least_squares_slopes_of_each_window(half_width):
+    rng = np.random.RandomState(0)
+    x = np.sort(rng.uniform(-7, 1, size=40))
+    y = 3.0 - 0.5 * x + rng.normal(size=40)
+    slopes = _local_slopes(x, y, half_width)
+    for i, slope in enumerate(slopes):
+        window = slice(max(0, i - half_width), i + half_width + 1)
+        np.testing.assert_allclose(slope, np.polyfit(x[window], y[window], 1)[0],
+                                   rtol=1e-10)

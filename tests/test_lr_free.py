@@ -14,7 +14,13 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    make_classification,
+    make_regression,
+)
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -27,6 +33,7 @@ from test_optimizers import (
 
 from sklr import LinearRegressor, LogisticClassifier, MLPClassifier
 from sklr._engine import Stack
+from sklr.exceptions import DivergenceWarning
 from sklr.optimizers import (
     SGD,
     Adam,
@@ -36,7 +43,7 @@ from sklr.optimizers import (
     ScheduleFreeSGD,
     resolve_optimizer,
 )
-from sklr.schedules import CosineAnnealing, Warmup
+from sklr.schedules import CosineAnnealing, Schedule, Warmup
 
 N_STEPS = 40
 # a rate that changes every step: warm-up then cosine decay, so that the
@@ -116,7 +123,9 @@ class FullBatchProblem:
             self.stack.train(self.plan.data, 1, horizon=N_STEPS, stopping=False)
             points.append([p[0].copy() for p in self.stack.state.params])
             evaluated.append([p[0].copy() for p in self.stack._evaluation_params()])
-            rates.append(self.stack.records[0].learning_rate_curve[-1])
+            # the rate the optimizer stepped with: a factor for DoG and Prodigy
+            rates.append(self.stack.records[0].learning_rate_curve[-1]
+                         / self.plan.member.rate_unit)
         assert self.stack.records[0].n_divergences == 0
         return points, evaluated, rates
 
@@ -259,15 +268,19 @@ def test_a_stack_of_members_equals_their_single_fits(small_classification, name)
 @pytest.mark.parametrize("Estimator", [LogisticClassifier, MLPClassifier])
 def test_learning_rate_is_a_factor_on_the_estimate(small_classification, name,
                                                    Estimator):
+    # in units of the estimator's default: the default is the factor 1
     X, y = small_classification
     default = Estimator().learning_rate
     kwargs = {"optimizer": name, "max_iter": 2, "tol": None, "random_state": 0}
     if Estimator is MLPClassifier:
         kwargs["hidden_layer_sizes"] = (5,)
-    assert Estimator(**kwargs).fit(X, y).learning_rate_ == 1.0
+    plain = Estimator(**kwargs).fit(X, y)
+    assert plain.learning_rate_ == default
+    assert plain._plan(X, y).member.learning_rate == 1.0
     doubled = Estimator(learning_rate=2 * default, **kwargs).fit(X, y)
-    assert doubled.learning_rate_ == pytest.approx(2.0)
-    assert doubled.learning_rate_curve_ == pytest.approx([2.0, 2.0])
+    assert doubled._plan(X, y).member.learning_rate == pytest.approx(2.0)
+    assert doubled.learning_rate_ == pytest.approx(2 * default)
+    assert doubled.learning_rate_curve_ == pytest.approx([2 * default] * 2)
 
 
 @pytest.mark.parametrize("name", ["schedule_free_sgd", "schedule_free_adamw"])
@@ -286,9 +299,9 @@ def test_auto_finds_a_factor_and_warm_start_keeps_it(small_classification):
     X, y = small_classification
     model = LogisticClassifier(optimizer="prodigy", learning_rate="auto", max_iter=3,
                                tol=None, warm_start=True, random_state=0).fit(X, y)
-    factor = model.learning_rate_
-    assert 1e-3 < factor < 1e2
-    assert model.fit(X, y).learning_rate_curve_[-1] == factor
+    rate = model.learning_rate_
+    assert 1e-5 < rate < 1.0
+    assert model.fit(X, y).learning_rate_curve_[-1] == pytest.approx(rate)
 
 
 def test_only_the_estimating_optimizers_are_learning_rate_free():
@@ -304,10 +317,15 @@ def test_a_grid_over_learning_rate_searches_the_factor(small_classification):
     search = LockstepGridSearchCV(
         LogisticClassifier(optimizer="dog", max_iter=5, tol=None, random_state=0),
         {"learning_rate": [0.005, 0.01, 0.02]}, cv=2).fit(X, y)
-    factors = [split["learning_rate_curve"][0]
-               for candidate in search.curves_ for split in candidate]
-    # two folds of each candidate, factors 0.5, 1 and 2 of the estimate
-    assert sorted(set(np.round(factors, 12))) == [0.5, 1.0, 2.0]
+    rates = [split["learning_rate_curve"][0]
+             for candidate in search.curves_ for split in candidate]
+    # two folds of each candidate, factors 0.5, 1 and 2 of the estimate,
+    # reported as the learning_rate of each
+    assert sorted(set(np.round(rates, 12))) == [0.005, 0.01, 0.02]
+    plans = [c._plan(X, y).member.learning_rate
+             for c in (LogisticClassifier(optimizer="dog", learning_rate=r)
+                       for r in (0.005, 0.02))]
+    assert plans == pytest.approx([0.5, 2.0])
 
 
 def test_prodigy_beta_3_none_is_the_root_of_beta_2():
@@ -468,3 +486,94 @@ def test_warm_start_continues_the_optimizer_state(small_classification, name):
     resumed.fit(X, y)
     for a, b in zip(six._params, resumed._params):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+class _JumpAt(Schedule):
+    """Factor 1, then ``factor`` from epoch ``at`` on: a late, too large rate."""
+
+    _parameter_constraints = {}
+
+    def __init__(self, at=20, factor=40.0):
+        self.at = at
+        self.factor = factor
+
+    def __call__(self, progress, n_epochs=None, state=None):
+        return np.where(np.asarray(progress) >= self.at, self.factor, 1.0)[()]
+
+
+def test_a_backoff_restarts_schedule_free_at_its_average(diabetes):
+    # full batch: the state before every step is the last good one. The jump
+    # sends z away a step before the loss at y (a tenth of z's excursion)
+    # crosses the divergence limit; restored with that z, the fit took the
+    # rest of the run to come back (R^2 0.40 instead of 0.52)
+    X_train, _, y_train, _, _ = diabetes
+    kwargs = {"optimizer": "schedule_free_adamw", "learning_rate": 0.5,
+              "batch_size": len(X_train), "shuffle": False, "max_iter": 60,
+              "tol": None, "random_state": 0}
+    calm = LinearRegressor(**kwargs).fit(X_train, y_train)
+    with pytest.warns(DivergenceWarning):
+        jumped = LinearRegressor(schedule=_JumpAt(), **kwargs).fit(X_train, y_train)
+    assert jumped.n_divergences_ >= 1
+    assert jumped.score(X_train, y_train) >= calm.score(X_train, y_train) - 0.01
+
+
+@pytest.mark.parametrize("name", ["schedule_free_sgd", "schedule_free_adamw"])
+def test_restart_collapses_the_sequences_and_keeps_the_weights(name):
+    optimizer = resolve_optimizer(name)
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(3, 4))]
+    states = [optimizer.init_state(params[0])]
+    for key in ("z", "x"):
+        states[0][key][...] = rng.normal(size=(3, 4))
+    states[0]["weight_sum"][...] = 7.0
+    before = {key: value.copy() for key, value in states[0].items()}
+    optimizer.restart(params, states, optimizer.evaluation_point(params, states), [0, 2])
+    for key in ("z", "x"):
+        np.testing.assert_array_equal(states[0][key][[0, 2]], before["x"][[0, 2]])
+        np.testing.assert_array_equal(states[0][key][1], before[key][1])
+    np.testing.assert_array_equal(params[0][[0, 2]], before["x"][[0, 2]])
+    np.testing.assert_array_equal(states[0]["weight_sum"], before["weight_sum"])
+
+
+@pytest.mark.parametrize("name", ["schedule_free_sgd", "schedule_free_adamw"])
+def test_training_goes_on_from_the_point_early_stopping_kept(small_classification,
+                                                            name):
+    # early stopping keeps the best x; the state partial_fit continues from
+    # must be at that x (z and y too), not at the last epoch's
+    X, y = small_classification
+    model = MLPClassifier(hidden_layer_sizes=(8,), optimizer=name, learning_rate=0.3,
+                          early_stopping=True, max_iter=30, tol=None,
+                          random_state=0).fit(X, y)
+    assert np.argmax(model.validation_scores_) < model.n_iter_ - 1
+    state = model._record.state
+    for fitted, x, z, point in zip(model._params, *zip(*[(s["x"], s["z"]) for s in
+                                                        state.opt_state]),
+                                   state.params):
+        for array in (x, z, point):
+            np.testing.assert_array_equal(array, fitted)
+    kept = model.predict_proba(X)
+    # a negligible rate: what partial_fit starts from is what it returns
+    model.set_params(learning_rate=1e-12).partial_fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), kept, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["prodigy", "dog"])
+def test_learning_rate_is_reported_in_the_units_it_is_set(name):
+    """For the learning-rate-free optimizers learning_rate is a factor in units
+    of the estimator's default; what the fit reports is in the same units, so
+    that it can be set again (it was the bare factor: 3 for 3e-3)."""
+    from sklr import MLPRegressor
+    from sklr.model_selection import LockstepGridSearchCV
+
+    X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    est = MLPRegressor(hidden_layer_sizes=(8,), optimizer=name, learning_rate=3e-3, max_iter=5, tol=None,
+                       random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        assert est.learning_rate_ == pytest.approx(3e-3)
+        assert est.learning_rate_curve_ == pytest.approx([3e-3] * 5)
+        again = clone(est).set_params(learning_rate=est.learning_rate_).fit(X, y)
+        np.testing.assert_allclose(again.predict(X), est.predict(X))
+        search = LockstepGridSearchCV(clone(est), {"learning_rate": [3e-3]}, cv=2).fit(X, y)
+    assert search.curves_[0][0]["learning_rate_curve"] == pytest.approx([3e-3] * 5)
