@@ -299,8 +299,12 @@ class Optimizer(BaseEstimator):
 
         The L1 penalty's proximal step shrinks each weight by ``lr *
         factor * alpha``, so that its fixed points are those of the
-        penalized problem whatever the per-coordinate step sizes. ``None``
-        (plain and momentum SGD) is a factor of 1.
+        penalized problem whatever the per-coordinate step sizes (lazy
+        sparse steps catch up a row's missed L2 and L1 penalty with the same
+        factor). Momentum counts: where the gradient holds still, a momentum
+        buffer grows to ``g / (1 - momentum)``, so the step's factor is
+        ``1 / (1 - momentum)`` times that of the step without it. ``None``
+        is a factor of 1.
 
         Parameters
         ----------
@@ -348,6 +352,11 @@ class SGD(Optimizer):
     def init_state(self, param):
         # allocated even at momentum 0: another member may have momentum
         return {"velocity": np.zeros_like(param)}
+
+    def preconditioner(self, state, hyper, t):
+        # the velocity settles at g / (1 - momentum), with Nesterov's step too
+        gain = 1 / (1 - hyper["momentum"])
+        return np.broadcast_to(gain, state["velocity"].shape)
 
     def step(self, param, grad, state, lr, hyper, t):
         momentum = hyper["momentum"]
@@ -444,7 +453,9 @@ class RMSprop(Optimizer):
         param -= grad
 
     def preconditioner(self, state, hyper, t):
-        return 1 / (np.sqrt(state["square_avg"]) + hyper["epsilon"])
+        # the momentum buffer settles at 1 / (1 - momentum) of its input
+        return 1 / ((np.sqrt(state["square_avg"]) + hyper["epsilon"])
+                    * (1 - hyper["momentum"]))
 
 
 class Adam(Optimizer):

@@ -179,7 +179,8 @@ def momentum_rule(mu, nesterov=False):
         v[:] = mu * v + g
         w -= lr * (g + mu * v if nesterov else v)
         return update.factor(state, t)
-    update.factor = lambda state, t: 1.0
+    # the velocity settles at g / (1 - mu): the step's gain
+    update.factor = lambda state, t: 1 / (1 - mu)
     return update
 
 
@@ -201,7 +202,7 @@ def rmsprop_rule(rho=0.9, eps=1e-8, mu=0.0):
         buffer[:] = mu * buffer + g / (np.sqrt(sq) + eps)
         w -= lr * buffer
         return update.factor(state, t)
-    update.factor = lambda state, t: 1 / (np.sqrt(state["sq"]) + eps)
+    update.factor = lambda state, t: 1 / ((np.sqrt(state["sq"]) + eps) * (1 - mu))
     return update
 
 

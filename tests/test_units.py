@@ -14,6 +14,7 @@ from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.preprocessing import StandardScaler
 
 from sklr import LinearRegressor, MLPRegressor
+from sklr.optimizers import RMSprop
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,23 @@ def test_l1_solves_lasso_in_target_units(prices, alpha, optimizer):
     reference = objective(X, y, lasso.coef_, lasso.intercept_, alpha, 1.0)
     reached = objective(X, y, est.coef_, est.intercept_[0], alpha, 1.0)
     assert reached <= reference * 1.002
+    np.testing.assert_array_equal(est.coef_ == 0, lasso.coef_ == 0)
+
+
+@pytest.mark.parametrize("optimizer", [
+    "momentum", "nesterov", RMSprop(momentum=0.5), RMSprop(momentum=0.9)])
+def test_l1_with_momentum_solves_lasso(prices, optimizer):
+    """A momentum buffer amplifies the steps by up to 1 / (1 - momentum): the
+    proximal step has to shrink as much, or it solves the Lasso of a
+    (1 - momentum) times smaller alpha (at 0.9, 13 non-zeros instead of 5)."""
+    X, y = prices
+    lasso = Lasso(alpha=10.0, tol=1e-12, max_iter=100_000).fit(X, y)
+    est = _fit(LinearRegressor(penalty="l1", alpha=10.0, optimizer=optimizer,
+                               learning_rate=0.01, schedule="cosine",
+                               batch_size=500, max_iter=1000, tol=None,
+                               random_state=0), X, y)
+    reference = objective(X, y, lasso.coef_, lasso.intercept_, 10.0, 1.0)
+    assert objective(X, y, est.coef_, est.intercept_[0], 10.0, 1.0) <= reference * 1.002
     np.testing.assert_array_equal(est.coef_ == 0, lasso.coef_ == 0)
 
 
