@@ -8,7 +8,9 @@ task also gives, to the callbacks that ask for it, a ``fitted_estimator``: a
 copy of the estimator fitted as it stands after that epoch, ready to
 ``predict`` and ``score``, with its curves so far (``loss_curve_[-1]`` is the
 epoch's loss). A callback whose ``on_fit_task_end`` returns True ends
-training after that epoch.
+training after that epoch. In sklr's searches, each member of a stack is a
+fit of its own in this sense (:func:`stack_callbacks`), and a stop ends
+that member only.
 """
 
 import copy
