@@ -76,11 +76,13 @@ def _prodigy_third(estimator):
 
 
 class _EarlyStoppedRefit:
-    """Two fits: early stopping picks the epochs, then a refit on all the data.
+    """Early stopping picks the epochs, then a refit on all the data if needed.
 
     The first fit holds out ``validation_fraction`` of the training set and
-    keeps the epoch of the best validation score; the second trains the same
-    configuration, without early stopping, for that many epochs.
+    keeps the epoch of the best validation score. If the score fell after
+    that epoch (the model began to overfit), a second fit trains the same
+    configuration on all the data, without early stopping, for that many
+    epochs; otherwise the first fit's model is kept.
     """
 
     def __init__(self, params):
@@ -94,6 +96,8 @@ class _EarlyStoppedRefit:
         first, seconds = _fit(
             base.__class__(**{**params, "early_stopping": True}), X, y)
         epochs = int(np.argmax(first.validation_scores_)) + 1
+        if epochs == first.n_iter_:
+            return first, seconds
         model, refit_seconds = _fit(
             base.__class__(**{**params, "max_iter": epochs, "tol": None}), X, y)
         return model, seconds + refit_seconds
@@ -125,7 +129,7 @@ CONFIGS = {
     "MLP only: auto, average": _mlp_only(
         lambda estimator: {"learning_rate": "auto", "average": True}),
     "MLP only: prodigy x1/3, average": _mlp_only(_prodigy_third),
-    "MLP only: prodigy x1/3, average, early stopping then refit":
+    "MLP only: prodigy x1/3, average, early stopping then refit if it overfit":
         _EarlyStoppedRefit(_mlp_only(_prodigy_third)),
 }
 
