@@ -306,6 +306,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3,
                         help="time each one-fit configuration this many times "
                              "and keep the fastest (default 3; 1 with --quick)")
+    parser.add_argument("--seeds", default="0,1,2",
+                        help="the train/test splits, comma-separated (default "
+                             "0,1,2; 3,4,5 checks a choice made on the defaults)")
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--json", help="write the results as JSON to this file")
     args = parser.parse_args(argv)
@@ -313,7 +316,8 @@ def main(argv=None):
         datasets = [d for d in DATASETS if d[0] in QUICK]
         seeds, max_iter, repeats = (0,), 100, 1
     else:
-        datasets, seeds, max_iter, repeats = DATASETS, (0, 1, 2), 200, args.repeats
+        datasets, max_iter, repeats = DATASETS, 200, args.repeats
+        seeds = tuple(int(seed) for seed in args.seeds.split(","))
     results = []
     with threadpool_limits(1):
         for name, load, estimator in datasets:
