@@ -34,7 +34,7 @@ import scipy
 import scipy.sparse as sp
 import sklearn
 from sklearn.datasets import load_digits, make_classification, make_regression
-from sklearn.linear_model import LogisticRegression, SGDClassifier, SGDRegressor
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
@@ -394,15 +394,30 @@ def linear_workload(report, task, data, config, threads, label):
                # never reaching the score misses the target too
                met=False if seconds is None else None,
                epochs_needed=reached[0] if reached else None)
+    # the exact optimum of the same objective (the default alpha, 1e-4, on the
+    # mean loss): lbfgs, or Ridge, whose penalty is on the summed loss
+    exact, exact_name = ((LogisticRegression(C=1 / (1e-4 * len(y_train)), max_iter=1000),
+                          "LogisticRegression(lbfgs)")
+                         if task == "classification" else
+                         (Ridge(alpha=1e-4 * len(y_train)), "Ridge"))
+    exact_seconds = fit_seconds(exact, X_train, y_train, threads)
+    exact_score = exact.score(X_test, y_test)
     if task == "classification":
-        lbfgs = LogisticRegression(C=1 / (1e-4 * len(y_train)), max_iter=1000)
-        lbfgs_seconds = fit_seconds(lbfgs, X_train, y_train, threads)
-        lbfgs_score = lbfgs.score(X_test, y_test)
         report.add(label, "test score of a default fit vs the exact optimum of the "
-                   "same objective", our_score, "LogisticRegression(lbfgs)",
-                   lbfgs_score, None, unit="score", target="within 0.005",
-                   met=bool(our_score >= lbfgs_score - 0.005),
-                   lbfgs_seconds=lbfgs_seconds)
+                   "same objective", our_score, exact_name, exact_score, None,
+                   unit="score", target="within 0.005",
+                   met=bool(our_score >= exact_score - 0.005),
+                   lbfgs_seconds=exact_seconds)
+    if not sparse:
+        # issue 13: averaging the iterates reaches the optimum the default
+        # fit's last iterate jitters around
+        averaged = ours(average=True, random_state=0)
+        fit_seconds(averaged, X_train, y_train, threads)
+        averaged_score = averaged.score(X_test, y_test)
+        report.add(label, "test score of a default fit with average=True vs the "
+                   "exact optimum of the same objective", averaged_score, exact_name,
+                   exact_score, None, unit="score", target="within 0.002",
+                   met=bool(averaged_score >= exact_score - 0.002))
 
 
 def mlp_sparse_workload(report, data, config, threads, label):
