@@ -169,6 +169,7 @@ DATASETS = [
         lambda: make_friedman1(n_samples=800, noise=0.5, random_state=0)),
      MLPRegressor(hidden_layer_sizes=(32,))),
 ]
+SMOKE = ("wine, logistic", "diabetes, MLP")
 QUICK = ("breast_cancer, logistic", "wine, logistic", "diabetes, linear",
          "diabetes, MLP", "make_classification, MLP", "friedman1, MLP",
          "make_regression, linear", "breast_cancer, MLP")
@@ -301,8 +302,11 @@ def markdown(results, summary):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="8 data sets, one split, 100 epochs at most")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true",
+                       help="8 data sets, one split, 100 epochs at most")
+    group.add_argument("--smoke", action="store_true",
+                       help="2 data sets, one split, 5 epochs: checks that it runs")
     parser.add_argument("--repeats", type=int, default=3,
                         help="time each one-fit configuration this many times "
                              "and keep the fastest (default 3; 1 with --quick)")
@@ -315,6 +319,9 @@ def main(argv=None):
     if args.quick:
         datasets = [d for d in DATASETS if d[0] in QUICK]
         seeds, max_iter, repeats = (0,), 100, 1
+    elif args.smoke:
+        datasets = [d for d in DATASETS if d[0] in SMOKE]
+        seeds, max_iter, repeats = (0,), 5, 1
     else:
         datasets, max_iter, repeats = DATASETS, 200, args.repeats
         seeds = tuple(int(seed) for seed in args.seeds.split(","))
@@ -333,7 +340,8 @@ def main(argv=None):
             f.write(table + "\n")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"quick": args.quick, "seeds": list(seeds), "max_iter": max_iter,
+            mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+            json.dump({"mode": mode, "seeds": list(seeds), "max_iter": max_iter,
                        "repeats": repeats, "results": results, "summary": summary},
                       f, indent=1)
 
