@@ -27,12 +27,14 @@ import uuid
 from contextlib import contextmanager
 
 from joblib import effective_n_jobs
+from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import (
     GridSearchCV,
     ParameterGrid,
     ParameterSampler,
     RandomizedSearchCV,
+    check_cv,
 )
 from sklearn.pipeline import Pipeline
 
@@ -166,6 +168,10 @@ class ChunkedSearchMixin:
         settings = {k: v for k, v in pipeline.get_params(deep=False).items()
                     if k != "steps"}
         self._n_fits = 0
+        # the fits per candidate, for the chunks: scikit-learn < 1.9 sets
+        # n_splits_ only after _run_search
+        self._n_splits = check_cv(self.cv, y, classifier=is_classifier(pipeline)
+                                  ).get_n_splits(X, y, params.get("groups"))
         with tempfile.TemporaryDirectory(prefix="sklr-warnings-") as directory:
             self.estimator = WarningLogPipeline(pipeline.steps, warning_log=directory,
                                                 **settings)
@@ -188,7 +194,7 @@ class ChunkedSearchMixin:
 
     def _run_search(self, evaluate_candidates):
         candidates = list(self._candidate_params())
-        n_splits = self.n_splits_
+        n_splits = self._n_splits
         self.progress.start(len(candidates) * n_splits)
         workers = effective_n_jobs(self.n_jobs)
         size = max(math.ceil(FITS_PER_WORKER * workers / n_splits),
