@@ -39,10 +39,14 @@ def epoch_callbacks(estimator, n_epochs, *, X=None, y=None, sample_weight=None):
         The engine's ``on_epoch(stack)`` hook, or None when there is nothing
         to report to.
     """
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-    data = {"X": X, "y": y, "metadata": metadata}
-    with _member_epochs(estimator, 0, n_epochs, data) as epochs:
+    with _member_epochs(estimator, 0, n_epochs, task_data(X, y, sample_weight)) as epochs:
         yield epochs
+
+
+def task_data(X, y, sample_weight):
+    """What a fit's tasks hand the callbacks: ``X``, ``y`` and ``metadata``."""
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    return {"X": X, "y": y, "metadata": metadata}
 
 
 @contextmanager

@@ -638,6 +638,11 @@ class _ScheduleFree(Optimizer):
     proximal step (it would act on ``y``, which every step recomputes)."""
 
     averages_iterates = True
+    # the averaging weights' parameters; subclasses add their own
+    _parameter_constraints = {
+        "r": [_NON_NEGATIVE],
+        "weight_lr_power": [_NON_NEGATIVE],
+    }
 
     def evaluation_point(self, params, states):
         return [state["x"] for state in states]
@@ -719,9 +724,8 @@ class ScheduleFreeSGD(_ScheduleFree):
     """
 
     _parameter_constraints = {
+        **_ScheduleFree._parameter_constraints,
         "momentum": [_UNIT],
-        "r": [_NON_NEGATIVE],
-        "weight_lr_power": [_NON_NEGATIVE],
     }
 
     def __init__(self, momentum=0.9, r=0.0, weight_lr_power=2.0):
@@ -795,12 +799,11 @@ class ScheduleFreeAdamW(_ScheduleFree):
     """
 
     _parameter_constraints = {
+        **_ScheduleFree._parameter_constraints,
         "beta_1": [_UNIT],
         "beta_2": [_UNIT],
         "epsilon": [_POSITIVE],
         "weight_decay": [_NON_NEGATIVE],
-        "r": [_NON_NEGATIVE],
-        "weight_lr_power": [_NON_NEGATIVE],
     }
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0,

@@ -29,6 +29,7 @@ from test_optimizers import (
     ProdigyReference,
     ScheduleFreeAdamWReference,
     ScheduleFreeSGDReference,
+    assert_stack_equals_single_fits,
 )
 
 from sklr import LinearRegressor, LogisticClassifier, MLPClassifier
@@ -251,14 +252,7 @@ def test_a_stack_of_members_equals_their_single_fits(small_classification, name)
     if name.startswith("schedule_free"):
         for estimator in estimators:
             estimator.set_params(learning_rate=estimator.learning_rate * 20)
-    plans = [e._plan(X, y) for e in estimators]
-    stack = Stack.from_plans(plans)
-    stack.train(plans[0].data, 4, horizon=4)
-    stack.finalize()
-    for member, estimator in enumerate(estimators):
-        alone = clone(estimator).fit(X, y)
-        for stacked, single in zip(stack.member_params(member)[0], alone._params):
-            np.testing.assert_allclose(stacked, single, rtol=1e-10, atol=1e-12)
+    assert_stack_equals_single_fits(estimators, X, y, 4)
 
 
 # ------------------------------------------------------- what learning_rate means

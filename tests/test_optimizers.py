@@ -551,7 +551,6 @@ def stack_equals_single_fits(optimizers):
     from sklearn.preprocessing import StandardScaler
 
     from sklr import LogisticClassifier
-    from sklr._engine import Stack
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)[:200]
@@ -559,9 +558,17 @@ def stack_equals_single_fits(optimizers):
     estimators = [LogisticClassifier(optimizer=opt, learning_rate=lr, max_iter=3,
                                      tol=None, random_state=0)
                   for opt, lr in zip(optimizers, (0.05, 0.01, 0.02))]
+    assert_stack_equals_single_fits(estimators, X, y, 3)
+
+
+def assert_stack_equals_single_fits(estimators, X, y, n_epochs):
+    """Train ``estimators`` as one stack for ``n_epochs`` and each alone;
+    compare the weights."""
+    from sklr._engine import Stack
+
     plans = [e._plan(X, y) for e in estimators]
     stack = Stack.from_plans(plans)
-    stack.train(plans[0].data, 3, horizon=3)
+    stack.train(plans[0].data, n_epochs, horizon=n_epochs)
     stack.finalize()
     for k, estimator in enumerate(estimators):
         single = clone(estimator).fit(X, y)

@@ -13,6 +13,7 @@ only.
 
 from contextlib import contextmanager
 
+from sklr._callbacks import task_data
 from sklr._compat import callback_fit_context
 
 
@@ -95,8 +96,7 @@ def search_tasks(search, X, y, sample_weight):
     ------
     tasks : SearchTasks
     """
-    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-    data = {"X": X, "y": y, "metadata": metadata}
+    data = task_data(X, y, sample_weight)
     with callback_fit_context(
             search, max_subtasks=1 + (search.refit is not False)) as root:
         if root is not None:
