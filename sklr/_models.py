@@ -11,7 +11,7 @@ A model whose ``row_sparse`` is True reads, for a sparse minibatch, only the
 rows of its first parameter that belong to the minibatch's non-zero columns,
 and its forward and backward passes take those rows alone with the
 minibatch restricted to those columns: the engine then steps the touched
-rows only (``sklr._engine._LazyRows``).
+rows only (``sklr._rows._LazyRows``).
 """
 
 import functools
@@ -19,14 +19,14 @@ import functools
 import numpy as np
 import scipy.sparse as sp
 
-from sklr._engine import SparseRows
+from sklr._rows import SparseRows
 
 
 def _shared_input_product(X, W):
     """``X @ W[k]`` for every model ``k``, with ``X`` shared by the stack.
 
     ``X`` has shape ``(n_samples, n_in)`` (dense, sparse, or the engine's
-    :class:`~sklr._engine.SparseRows`) and ``W`` shape ``(n_models, n_in,
+    :class:`~sklr._rows.SparseRows`) and ``W`` shape ``(n_models, n_in,
     n_out)``; the result has shape ``(n_models, n_samples, n_out)``.
     """
     n_models, n_in, n_out = W.shape

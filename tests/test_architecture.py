@@ -12,6 +12,7 @@ PACKAGE = Path(sklr.__file__).parent
 # Lower layers never import higher ones (imports inside functions count too).
 LAYERS = [
     ["sklr._compat", "sklr.exceptions", "sklr._registry", "sklr._callbacks"],
+    ["sklr._rows"],
     ["sklr._engine"],
     ["sklr._models", "sklr._losses", "sklr.optimizers", "sklr.schedules"],
     ["sklr._sweep"],
