@@ -179,8 +179,9 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         return self.alpha, 0.0
 
     def _objective_scaling(self, model):
-        """``(penalty_weights, loss_scale)`` of the plan: none for classifiers."""
-        return None, 1.0
+        """``(penalty_weights, loss_scale, gradient_scale)`` of the plan: none
+        for classifiers."""
+        return None, 1.0, None
 
     def _check_extra_params(self):
         """Checks beyond ``_parameter_constraints`` (e.g. hidden layer sizes)."""
@@ -421,11 +422,12 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             sample_weight_val=sample_weight_val, scorer=self._validation_score,
         )
         model = self._model if continuing else self._make_model(X.shape[1], Y.shape[1])
-        penalty_weights, loss_scale = self._objective_scaling(model)
+        penalty_weights, loss_scale, gradient_scale = self._objective_scaling(model)
         plan = TrainingPlan(data=data, model=model, loss=self._make_loss(),
                             member=member, dtype=dtype, seed=seed,
                             batch_size=self.batch_size, shuffle=self.shuffle,
-                            penalty_weights=penalty_weights, loss_scale=loss_scale)
+                            penalty_weights=penalty_weights, loss_scale=loss_scale,
+                            gradient_scale=gradient_scale)
         if learning_rate == "auto":
             member.learning_rate = auto_learning_rate(plan, fallback=default) / unit
         return plan
@@ -572,21 +574,30 @@ class RegressorBase(BaseSKLR):
         return SquaredError(output_weights=weights)
 
     def _objective_scaling(self, model):
-        """Penalty weights and loss scale that keep the objective in the target's units.
+        """Penalty weights, loss scale and gradient scale that keep the
+        objective in the target's units and every target's pace the same.
 
         A parameter of the output layer is ``s_o`` times smaller inside than
         in the user's units (``coef_ = s * W``); hidden layers are not
         rescaled. Dividing the user's objective by ``S**2`` gives, per entry,
         L2 weights ``(s_o / S)**2`` and L1 weights ``s_o / S**2`` on the
         output layer and ``1 / S**2`` elsewhere.
+
+        The loss weighs target ``o`` by ``(s_o / S)**2``, and so would a
+        plain gradient step on its output weights: a target a thousand times
+        smaller than another would train a million times slower. The gradient
+        scale ``(S / s_o)**2`` on the output layer undoes that, leaving each
+        target's output weights the step of its standardized problem; the
+        optimum is unchanged.
         """
         scale = self._y_scale
         mean_square = float(np.mean(scale**2))
-        l2, l1 = [], []
+        l2, l1, gradient = [], [], []
         for output in model.output_layer:
             l2.append(scale**2 / mean_square if output else 1 / mean_square)
             l1.append(scale / mean_square if output else 1 / mean_square)
-        return (l2, l1), mean_square
+            gradient.append(mean_square / scale**2 if output else None)
+        return (l2, l1), mean_square, None if len(scale) == 1 else gradient
 
     def _encode_targets(self, y, continuing, classes, incremental, sample_weight,
                         validation=False):

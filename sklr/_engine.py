@@ -34,6 +34,11 @@ from sklr._rows import _AllRows, _LazyRows, _probe_optimizer, _rows_view
 DIVERGENCE_FACTOR = 10.0
 # After this many back-offs a model stops as if on_divergence were "stop".
 MAX_BACKOFFS = 10
+# A minibatch over the limit is a divergence only if, on this many evenly spaced
+# training samples, the weights are over it too or lose more than WORSE_FACTOR
+# times what the last good weights lose (Stack._sound).
+CHECK_SAMPLES = 1000
+WORSE_FACTOR = 2.0
 
 
 @dataclass
@@ -82,6 +87,9 @@ class MemberRecord:
     divergence_learning_rates: list = field(default_factory=list)
     # back-offs so far: the rate in use is the base rate / 10 ** backoffs
     backoffs: int = 0
+    # the base rate (before back-offs, in the estimator's units) they divide:
+    # training that goes on at another rate starts without back-offs
+    base_learning_rate: float | None = None
     # what predictions use (the averaged or evaluation point, or the best
     # weights validation chose), and the state training continues from
     params: list | None = None
@@ -155,6 +163,13 @@ class TrainingPlan:
         Factor from the training objective to the user's units: reported
         losses are multiplied by it. Stopping and divergence checks use the
         unscaled (standardized) objective.
+    gradient_scale : list or None
+        A diagonal preconditioner: per parameter array, None or factors
+        that broadcast along its last (output) axis, by which the objective's
+        gradient (penalty included) and the L1 threshold of its entries are
+        multiplied before the optimizer steps. It changes how fast entries
+        move, not the optimum. Regressors with targets of different scales
+        use it so that each target trains at the pace of a standardized one.
     """
 
     data: TrainingData
@@ -167,6 +182,7 @@ class TrainingPlan:
     shuffle: bool = True
     penalty_weights: tuple | None = None
     loss_scale: float = 1.0
+    gradient_scale: list | None = None
 
 
 def batch_size_for(batch_size, n_samples):
@@ -189,6 +205,16 @@ def _pack_arrays(arrays, n_models):
         views.append(view)
         start += size
     return block, views
+
+
+def _whole_minibatch(X, n_features):
+    """A minibatch as the models read it: the gatherer's CSR arrays ``(data,
+    indices, rows, indptr)`` (sparse epochs of :class:`_LazyRows`) as a CSR
+    matrix, any other minibatch as it is."""
+    if not isinstance(X, tuple):
+        return X
+    data, indices, _, indptr = X
+    return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_features))
 
 
 class _MinibatchGatherer:
@@ -363,6 +389,8 @@ class Stack:
         :class:`TrainingPlan`.
     loss_scale : float, default=1.0
         Factor from the training objective to the reported losses.
+    gradient_scale : list, default=None
+        A diagonal preconditioner; see :class:`TrainingPlan`.
     """
 
     # per-model arrays that follow the rows of the stack
@@ -371,7 +399,8 @@ class Stack:
                     "_average_start")
 
     def __init__(self, model, loss, members, dtype, seed, batch_size="auto",
-                 shuffle=True, penalty_weights=None, loss_scale=1.0):
+                 shuffle=True, penalty_weights=None, loss_scale=1.0,
+                 gradient_scale=None):
         self.model = model
         self.loss = loss
         self.members = members
@@ -379,6 +408,9 @@ class Stack:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.loss_scale = float(loss_scale)
+        self._gradient_scale = None if gradient_scale is None else [
+            None if factor is None else np.asarray(factor, dtype=dtype)
+            for factor in gradient_scale]
         self.records = [MemberRecord() for _ in members]
         self.epoch = 0
         self._rng = np.random.default_rng(seed)
@@ -447,7 +479,8 @@ class Stack:
                                  "structure and the dtype.")
         return cls(lead.model, lead.loss, [plan.member for plan in plans], lead.dtype,
                    seed=lead.seed, batch_size=lead.batch_size, shuffle=lead.shuffle,
-                   penalty_weights=lead.penalty_weights, loss_scale=lead.loss_scale)
+                   penalty_weights=lead.penalty_weights, loss_scale=lead.loss_scale,
+                   gradient_scale=lead.gradient_scale)
 
     def _set_penalty_weights(self, penalty_weights):
         """One member's L2 and L1 weights for each parameter array, in the dtype."""
@@ -485,9 +518,13 @@ class Stack:
             self.state.average = [p.copy() for p in self.state.params]
             self._pack()
         self.state.put(row, record.state, 0)
-        self._lr_divisor[row] = 10.0 ** record.backoffs
+        # a rate the user set anew (learning_rate_ set back, say) is taken as it
+        # is; the same rate goes on at its back-offs
+        backoffs = record.backoffs if record.base_learning_rate in (
+            None, self._base_rate(row)) else 0
+        self._lr_divisor[row] = 10.0 ** backoffs
         self.records[member] = dataclasses.replace(
-            record, status="training", no_improvement=0, params=None,
+            record, backoffs=backoffs, status="training", no_improvement=0, params=None,
             buffers=None, state=None,
             loss_curve=list(record.loss_curve),
             validation_scores=list(record.validation_scores),
@@ -595,10 +632,14 @@ class Stack:
             self._flat_state = None
 
     def _penalty_block(self, alphas, weights):
-        """``alpha * weight`` of every entry of the parameter block, or None if 0."""
+        """``alpha * weight`` of every entry of the parameter block, or None if
+        0; times the gradient scale, since the steps apply the penalty."""
         if not alphas.any():
             return None
         params = self.state.params
+        if self._gradient_scale is not None:
+            weights = [weight if factor is None else weight * factor
+                       for weight, factor in zip(weights, self._gradient_scale)]
         return _pack_arrays(
             [np.broadcast_to(_rows_view(alphas * penalized, p.ndim) * weight, p.shape)
              for penalized, p, weight in zip(self.model.penalized, params, weights)],
@@ -740,7 +781,7 @@ class Stack:
                 Xb, Yb, wb, batch_weight = gather(step)
                 if batch_weight <= 0:
                     continue
-                loss = self._step(rows, Xb, Yb, wb, step)
+                loss = self._step(rows, Xb, Yb, wb, step, (X, data))
                 if loss is None:
                     continue
                 last = (Xb, Yb, wb)
@@ -756,17 +797,14 @@ class Stack:
             if lazy is not None:
                 lazy.catch_up()
                 if last is not None:
-                    data, indices, _, indptr = last[0]
-                    rows = sp.csr_matrix((data, indices, indptr),
-                                         shape=(len(indptr) - 1, X.shape[1]))
-                    last = (rows, *last[1:])
+                    last = (_whole_minibatch(last[0], X.shape[1]), *last[1:])
             if self.n_active:
-                self._verify_last_update(last)
+                self._verify_last_update(last, (X, data))
         epoch = self._epoch
         self._epoch = None
         return epoch if self.n_active else None
 
-    def _verify_last_update(self, last):
+    def _verify_last_update(self, last, source):
         """Check the epoch's last update as the next step would check it.
 
         Every other update is verified by the loss of the step after it; the
@@ -780,22 +818,25 @@ class Stack:
         for param in state.params:
             bad |= ~np.isfinite(param.reshape(len(self._rows), -1)).all(axis=1)
         if last is not None:
-            raw, _ = self.model.forward(state.params, state.buffers, last[0],
-                                        training=True, update_buffers=False)
-            loss, _ = self.loss(raw, last[1], last[2], gradient=False)
+            loss = self._minibatch_loss(state, slice(None), *last)
             # NaN fails the comparison too
-            bad |= ~(loss <= self._loss_limit)
+            over = np.flatnonzero(~(loss <= self._loss_limit))
+            if len(over):
+                bad[over] |= ~self._sound(over, loss, source)
         if bad.any():
             self._handle_divergence(np.flatnonzero(bad))
 
-    def _step(self, rows, X, Yb, wb, step):
+    def _step(self, rows, X, Yb, wb, step, source):
         """One update of every model on a minibatch; returns the batch losses.
 
         ``rows`` is where the update happens: every parameter in place
         (:class:`_AllRows`), or the rows of the weights a sparse minibatch
         touches (:class:`_LazyRows`), gathered from ``X`` and written back.
+        ``source`` is the epoch's ``(X, data)``, which :meth:`_sound` samples.
         """
         model, state = self.model, self.state
+        # members over their limit on this minibatch whose weights are sound
+        excused = np.zeros(0, dtype=self._rows.dtype)
         while True:
             rows.gather(X)
             raw, cache = model.forward(rows.param_views, state.buffers, rows.X,
@@ -804,16 +845,20 @@ class Stack:
             if self._reference_missing:
                 self._set_reference_loss(loss)
             # NaN and inf fail the comparison too
-            within = loss <= self._loss_limit
+            within = (loss <= self._loss_limit) | np.isin(self._rows, excused)
             if within.all():
                 break
             # undo the diverged models, then redo this step for the stack
             rows.materialize()
-            diverged = np.flatnonzero(~within)
+            over = np.flatnonzero(~within)
+            sound = self._sound(over, loss, source)
+            excused = np.concatenate([excused, self._rows[over[sound]]])
+            diverged = over[~sound]
             restored = self._rows[diverged]
-            self._handle_divergence(diverged)
-            if self.n_active == 0:
-                return None
+            if len(diverged):
+                self._handle_divergence(diverged)
+                if self.n_active == 0:
+                    return None
             rows.reset(restored)
             state = self.state
         if step == 0:
@@ -843,6 +888,42 @@ class Stack:
         state.samples += Yb.shape[0]
         rows.scatter(step)
         return loss
+
+    def _minibatch_loss(self, state, rows, X, Yb, wb):
+        """The loss of ``rows`` of ``state`` on a minibatch, as the step
+        measures it but without dropout or touching batch-norm statistics."""
+        params = [p[rows] for p in state.params]
+        buffers = [b[rows] for b in state.buffers]
+        raw, _ = self.model.forward(params, buffers, X, training=True,
+                                    update_buffers=False)
+        return self.loss(raw, Yb, wb, gradient=False)[0]
+
+    def _sound(self, rows, loss, source):
+        """Which of ``rows``, members whose ``loss`` on a minibatch is over
+        their divergence limit, have weights that are not to blame.
+
+        An outlier, a mislabelled sample in a small minibatch or a heavy tail
+        gives a high loss at any weights, and backing off the learning rate
+        cannot lower a loss measured before the step. So a finite loss over
+        the limit is a divergence only if the weights went wrong on the
+        training data at large too: on :data:`CHECK_SAMPLES` evenly spaced
+        samples of ``source`` (the epoch's ``(X, data)``), their loss is
+        over the limit, or over ``WORSE_FACTOR`` times that of the last good
+        weights (the snapshot a divergence restores).
+        """
+        X, data = source
+        n_samples = len(data.Y)
+        positions = np.unique(np.linspace(0, n_samples - 1, min(n_samples, CHECK_SAMPLES))
+                              .astype(np.intp))
+        X_check = X[positions if data.rows is None else data.rows[positions]]
+        weight = data.sample_weight[positions]
+        total = weight.sum()
+        weight = (weight / total if total > 0
+                  else np.full(len(positions), 1 / len(positions), dtype=weight.dtype))
+        now, before = (self._minibatch_loss(state, rows, X_check, data.Y[positions], weight)
+                       for state in (self.state, self._snapshot))
+        return (np.isfinite(loss[rows]) & (now <= self._loss_limit[rows])
+                & (now <= WORSE_FACTOR * before))
 
     def _lazy_rows(self, X, n_steps):
         """The lazy updater of an epoch on ``X`` (:class:`_LazyRows`), or None.
@@ -953,6 +1034,10 @@ class Stack:
         gradients ``grads`` (one per parameter array) plus the L2 term, its
         norm clipped."""
         grad = rows.grad
+        if self._gradient_scale is not None:
+            # the L2 strengths hold the scale already; the loss part gets it here
+            grads = [part if factor is None else part * factor
+                     for part, factor in zip(grads, self._gradient_scale)]
         if rows.l2 is None:
             for view, part in zip(rows.grad_views, grads):
                 np.copyto(view, part)
@@ -1103,15 +1188,19 @@ class Stack:
                     penalty += self._alpha_l1 * (np.abs(flat) @ l1.ravel())
         return penalty
 
+    def _base_rate(self, row):
+        """The rate ``row`` was configured with, in the estimator's units."""
+        member = self.members[self._rows[row]]
+        return float(member.learning_rate) * member.rate_unit
+
     def _rate_in_use(self, row):
         """The base rate after back-offs, in the estimator's units, divided in
         float64: 3 -> 0.3, not 0.30000000000000004."""
-        member = self.members[self._rows[row]]
-        return float(member.learning_rate) * member.rate_unit / float(
-            self._lr_divisor[row])
+        return self._base_rate(row) / float(self._lr_divisor[row])
 
     def _record_rate(self, row, record):
         record.learning_rate = self._rate_in_use(row)
+        record.base_learning_rate = self._base_rate(row)
 
     def _print_epoch(self, member, record, seconds):
         prefix = f"[model {member}] " if len(self.members) > 1 else ""

@@ -41,6 +41,9 @@ NOISY_TAIL = 0.01
 ZERO_LOSS = 1e-12
 # A final loss this many times the best one ended far above it.
 FAR_ABOVE_BEST = 2.0
+# A run cut short by max_iter whose last quarter lowered the best loss by at
+# least this share was still falling.
+STILL_FALLING = 0.25
 
 
 @dataclasses.dataclass
@@ -105,7 +108,9 @@ def _evidence(estimator):
         "final_loss": float(curve[-1]) if len(curve) else np.nan,
         "n_finite_epochs": len(curve),
         "n_rises": 0, "worst_rise": None, "falling_share": 0.0,
-        "relative_fall": 0.0, "typical_change": 0.0, "late_pace": 0.0, "late_gain": 0.0, "tail_noise": 0.0,
+        "relative_fall": 0.0, "typical_change": 0.0, "late_pace": 0.0, "late_gain": 0.0,
+        "late_fall": 0.0,
+        "tail_noise": 0.0,
     }
     if len(curve) < 3:
         return evidence
@@ -130,6 +135,10 @@ def _evidence(estimator):
         late_pace=float(late_pace / average_pace) if average_pace > 0 else 0.0,
         late_gain=float((curve[:-quarter].min() - late_best) / late_best)
         if late_best > 0 else 0.0,
+        # the same fall as a share of the floor a rise is measured against
+        late_fall=float((curve[:-quarter].min() - late_best)
+                        / max(late_best, RISE_FLOOR * curve[0]))
+        if curve[0] > 0 else 0.0,
         tail_noise=float(max(changes[len(changes) // 2:].max(), 0.0)),
     )
     return evidence
@@ -147,7 +156,7 @@ def diagnose(estimator):
 
     1. ``"diverged"``: the loss blew up and training stopped there (as the
        fit's ``on_divergence`` said, or after more back-offs than the engine
-       allows), or the last epoch's loss is above the first's.
+       allows), or the last epoch's loss is more than 5% above the first's.
     2. ``"converged"``: the loss is zero (a target fitted exactly, such as
        a constant one): the learning rate has nothing to change.
     3. ``"too_high"``: the loss blew up and training backed off (the rate
@@ -166,11 +175,17 @@ def diagnose(estimator):
        lowered the best loss by less than 2%) but does not settle: in the
        second half of the run it still goes up by more than 1% from one
        epoch to the next, so the steps are too large to reach the minimum.
-    6. ``"converged"``: otherwise; the loss fell and flattened out.
+    6. ``"too_low"``: ``max_iter`` ended a run whose last quarter still
+       lowered the best loss by 25% or more (of a tenth of the first
+       epoch's loss, if the loss is below that: a loss falling towards zero
+       is no sign of a slow rate), a decline that slows, as a geometric one
+       does.
+    7. ``"converged"``: otherwise; the loss fell and flattened out.
 
     The suggestion scales the rate in effect at the end
     (``learning_rate_``): by 1/10 after a divergence, 1/3 for oscillation or
-    a plateau, 10 for a steady decline and 100 for no progress; after
+    a plateau, 3 for a loss still falling at ``max_iter``, 10 for a steady
+    decline and 100 for no progress; after
     back-offs it keeps the rate training backed off to. For a plateau it
     suggests a decaying schedule unless the rate already decays.
 
@@ -255,7 +270,8 @@ def _judge(estimator, e):
             "weights.",
             f"try learning_rate around {_rate(lr / 10)}",
         )
-    if e["final_loss"] > e["first_loss"]:
+    # a flat loss jitters above its first value: only a real rise counts
+    if e["final_loss"] > (1 + RISE) * e["first_loss"]:
         return (
             "diverged",
             f"The loss rose from {e['first_loss']:.4g} in the first epoch to "
@@ -346,6 +362,15 @@ def _judge(estimator, e):
             f"of the run. At learning rate {lr:.3g} the steps are too large to "
             "settle into the minimum.",
             suggestion,
+        )
+    if e["hit_max_iter"] and e["late_fall"] >= STILL_FALLING:
+        return (
+            "too_low",
+            f"The loss was still falling when training reached max_iter after "
+            f"{epochs}: its last quarter lowered it by {_percent(e['late_gain'])}, "
+            f"to {e['best_loss']:.4g}. At learning rate {lr:.3g} training needs "
+            "more epochs than it had.",
+            f"try learning_rate around {_rate(lr * 3)}, or a larger max_iter",
         )
     if e["best_validation_epoch"] is not None and not e["hit_max_iter"]:
         shape = (f"; training stopped when the validation score no longer "

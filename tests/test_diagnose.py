@@ -313,3 +313,31 @@ def test_a_learning_rate_free_fit_is_judged_in_learning_rate_units(cancer, name)
     # a value to set: below the rate that blew up (a factor, 100x, before)
     suggested = _suggested_rate(diagnosis)
     assert suggested <= model.learning_rate_ < 1.0
+
+
+def test_a_loss_still_falling_fast_at_max_iter_is_too_low():
+    # a geometric decline: the late pace is small against the early drop, but
+    # the last quarter still cut the loss by more than half; the fit itself
+    # warned that max_iter ended it, and diagnose used to call it converged
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 2)
+    y = 2 * X[:, 0] - X[:, 1] + 0.1 * rng.randn(300)
+    model = _fit(LinearRegressor(learning_rate=0.01, max_iter=50, random_state=0),
+                 (X, y))
+    diagnosis = diagnose(model)
+    assert diagnosis.verdict == "too_low"
+    assert "still falling" in diagnosis.message
+    assert _suggested_rate(diagnosis) > 0.01
+
+
+def test_a_flat_loss_that_jitters_up_is_no_divergence():
+    # the loss ends a hair above its first value: no progress, not a blow-up
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 5)
+    y = X @ [1.0, 2.0, 3.0, 4.0, 5.0] + rng.randn(2000)
+    model = _fit(LinearRegressor(optimizer="sgd", learning_rate=0.01, random_state=0),
+                 (X * 1e-3, y))
+    assert model.loss_curve_[-1] > model.loss_curve_[0]
+    diagnosis = diagnose(model)
+    assert diagnosis.verdict == "too_low"
+    assert _suggested_rate(diagnosis) > 0.01

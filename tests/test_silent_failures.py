@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import StandardScaler
 
@@ -314,3 +315,117 @@ def test_verbose_says_why_training_stopped_and_which_weights_are_kept(
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert "did not improve by more than tol=0.0001 for 10 consecutive epochs" in last
     assert "Best validation score" in last and "its weights are kept" in last
+
+
+# ------------------------------ found by trying it as users do (2026-12-02)
+def _no_divergence(function, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        return function(*args)
+
+
+@pytest.mark.parametrize("Estimator", [LinearRegressor, MLPRegressor])
+def test_one_outlier_in_the_target_is_not_a_divergence(Estimator):
+    # one data-entry error among 5,000 prices: its minibatch's loss is over
+    # the divergence limit at any weights; backing off to 1e-12 left the model
+    # untrained
+    rng = np.random.RandomState(0)
+    X = rng.randn(5000, 3)
+    y = X @ [1.0, 2.0, 3.0] + rng.randn(5000)
+    y[123] = 1e6
+    est = _no_divergence(_quietly, _small(Estimator, max_iter=5).fit, X, y)
+    assert est.n_divergences_ == 0
+    assert est.learning_rate_ == Estimator().learning_rate
+    # it trains towards the least-squares fit, which the outlier dominates
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    if Estimator is LinearRegressor:
+        exact = Ridge(alpha=1e-4 * len(y)).fit(X, y).predict(X)
+        assert np.corrcoef(est.predict(X), exact)[0, 1] > 0.8
+
+
+@pytest.mark.parametrize("Estimator", [LogisticClassifier, MLPClassifier])
+def test_mislabelled_samples_in_single_sample_minibatches_are_not_divergences(
+        Estimator):
+    rng = np.random.RandomState(0)
+    X = rng.randn(1000, 5)
+    y = (X.sum(axis=1) > 0).astype(int)
+    flipped = rng.rand(1000) < 0.02
+    y[flipped] = 1 - y[flipped]
+    est = _no_divergence(_quietly, _small(Estimator, batch_size=1, max_iter=20).fit,
+                         X, y)
+    assert est.n_divergences_ == 0
+    assert est.score(X[~flipped], y[~flipped]) > 0.9
+
+
+def test_weights_that_ran_away_are_still_a_divergence_with_an_outlier_present():
+    # the outlier's excuse covers the minibatch, not weights that blew up
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 3)
+    y = X @ [1.0, 2.0, 3.0] + rng.randn(2000)
+    y[5] = 1e5
+    with pytest.warns(DivergenceWarning):
+        est = LinearRegressor(optimizer="sgd", learning_rate=50.0, max_iter=3,
+                              tol=None, random_state=0).fit(X, y)
+    assert est.n_divergences_ >= 1
+    assert np.isfinite(est.coef_).all()
+
+
+def test_warm_start_takes_a_new_learning_rate_as_it_is():
+    # the back-offs of a fit at 50 used to divide the 0.01 set afterwards
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 3)
+    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    est = LinearRegressor(optimizer="sgd", learning_rate=50.0, warm_start=True,
+                          max_iter=5, tol=None, random_state=0)
+    _quietly(est.fit, X, y)
+    assert est.n_divergences_ >= 1
+    backed_off = est.learning_rate_
+    assert backed_off < 50.0
+    est.set_params(learning_rate=0.01).fit(X, y)
+    assert est.learning_rate_ == 0.01
+    assert set(est.learning_rate_curve_[-5:]) == {0.01}
+    # learning_rate_ set back as it is, as documented
+    est.set_params(learning_rate=backed_off).fit(X, y)
+    assert est.learning_rate_ == backed_off
+
+
+def test_partial_fit_goes_on_at_its_backed_off_rate():
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 3)
+    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    est = _quietly(LinearRegressor(optimizer="sgd", learning_rate=50.0, max_iter=5,
+                                   tol=None, random_state=0).fit, X, y)
+    backed_off = est.learning_rate_
+    assert backed_off < 50.0
+    _quietly(est.partial_fit, X, y)
+    assert est.learning_rate_ == backed_off
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_targets_of_different_scales_train_as_if_fitted_alone(optimizer, penalty):
+    # the loss weighs a target by its squared scale; plain SGD stepped the
+    # small one's weights a million times slower, left it untrained and
+    # called the fit converged
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 3)
+    Y = np.c_[X @ [1.0, 2.0, 3.0], 1000 * (X @ [3.0, -1.0, 2.0])]
+    Y += rng.randn(400, 2) * [0.5, 500.0]
+    params = dict(optimizer=optimizer, penalty=penalty, alpha=0.01, max_iter=5,
+                  tol=None, random_state=0)
+    together = LinearRegressor(**params).fit(X, Y)
+    for target in range(2):
+        alone = LinearRegressor(**params).fit(X, Y[:, target])
+        np.testing.assert_allclose(together.coef_[target], alone.coef_, rtol=1e-6)
+        np.testing.assert_allclose(together.intercept_[target], alone.intercept_,
+                                   rtol=1e-6, atol=1e-9 * np.abs(Y[:, target]).max())
+
+
+def test_an_mlp_trains_a_small_target_beside_a_large_one():
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 3)
+    Y = np.c_[X @ [1.0, 2.0, 3.0], 1000 * (X @ [3.0, -1.0, 2.0])]
+    Y += rng.randn(2000, 2) * [0.5, 500.0]
+    est = _quietly(MLPRegressor(optimizer="sgd", learning_rate=0.01, random_state=0).fit,
+                   X, Y)
+    assert (r2_score(Y, est.predict(X), multioutput="raw_values") > 0.9).all()
