@@ -79,6 +79,9 @@ def _learning_rate_doubts(record, has_validation):
       geometrically.
     * Ended at more than twice its best loss (without validation, whose best
       weights are restored): late steps are too large.
+    * Never came below twice the loss of the initial weights (their loss on
+      the first minibatch): every epoch left the model worse than it
+      started, the steps are too large.
     """
     curve = np.asarray(record.loss_curve, dtype=float)
     rate = f"{record.learning_rate:.3g}"
@@ -99,6 +102,14 @@ def _learning_rate_doubts(record, has_validation):
                 f"{100 * (first - best) / first:.2g}% from its first epoch while "
                 f"still declining: learning rate {rate} may be too low. Try a "
                 "larger one or learning_rate='auto'.")
+    initial = record.initial_loss
+    if best > FAR_ABOVE_BEST * initial > 0:
+        doubts.append(
+            f"The training loss never came near that of the initial weights: "
+            f"{best:.4g} at best, against {initial:.4g} before training (on the "
+            f"first minibatch). Learning rate {rate} is too high: every epoch left "
+            "the model worse than it started. Try a smaller rate or "
+            "learning_rate='auto'.")
     if not has_validation and best > 0 and final > FAR_ABOVE_BEST * best:
         doubts.append(
             f"The final training loss {final:.4g} is {final / best:.3g} times the "
@@ -242,8 +253,10 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                           continuing=continuing, classes=classes,
                           incremental=incremental)
         stack = Stack.from_plans([plan])
+        earlier_divergences = 0
         if continuing:
             stack.resume(0, self._record, self._schedule_state, self._epoch)
+            earlier_divergences = self._record.n_divergences
         with epoch_callbacks(self, n_epochs, X=X, y=y,
                              sample_weight=sample_weight) as on_epoch:
             stack.train(plan.data, n_epochs, horizon=self.max_iter,
@@ -253,7 +266,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         self._set_fitted(stack, 0, plan)
         if self.verbose:
             print(self._stop_report(stack.records[0], incremental))
-        self._warn_about(stack.records[0], incremental)
+        self._warn_about(stack.records[0], incremental, earlier_divergences)
         return self
 
     def _stop_report(self, record, incremental):
@@ -276,7 +289,9 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                        f"in epoch {best}; its weights are kept.")
         return reason
 
-    def _warn_about(self, record, incremental):
+    def _warn_about(self, record, incremental, earlier_divergences=0):
+        """Warn about what this fit did; ``earlier_divergences`` are those of
+        the fits it continues, warned about then."""
         if record.status == "error":
             lr = record.divergence_learning_rates[-1]
             raise DivergenceError(
@@ -284,8 +299,9 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                 f"{record.divergence_epochs[-1] + 1}. Try a smaller learning_rate "
                 f"(e.g. {lr / 10:.3g}), clip_norm, or on_divergence='backoff'."
             )
-        if record.n_divergences:
-            rates = ", ".join(f"{r:.3g}" for r in record.divergence_learning_rates)
+        if record.n_divergences > earlier_divergences:
+            rates = ", ".join(f"{r:.3g}" for r in
+                              record.divergence_learning_rates[earlier_divergences:])
             action = ("stopped" if record.status == "diverged"
                       else f"backed off to learning rate {record.learning_rate:.3g}")
             warnings.warn(

@@ -75,6 +75,8 @@ class MemberRecord:
     learning_rate_curve: list = field(default_factory=list)
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
+    # the loss of the initial weights (on the first minibatch), in the user's units
+    initial_loss: float = np.nan
     n_iter: int = 0
     t: int = 0
     n_divergences: int = 0
@@ -1134,6 +1136,8 @@ class Stack:
             config = self.members[member]
             record.n_iter += 1
             record.t = int(self.state.t[row])
+            if np.isnan(record.initial_loss):
+                record.initial_loss = float(self._reference_loss[row]) * scale
             self._record_rate(row, record)
             record.learning_rate_curve.append(
                 float(epoch["lr_table"][row, -1] * self._rate_unit[row]))

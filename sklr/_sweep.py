@@ -81,7 +81,7 @@ class LRRangeResult:
         Learning rate of each step, growing exponentially.
     losses : ndarray of shape (n_steps,)
         Smoothed minibatch loss of each step (bias-corrected exponential
-        moving average).
+        moving average), in the units of the target as ``loss_curve_``.
     raw_losses : ndarray of shape (n_steps,)
         Minibatch loss of each step, computed before the step's update.
     suggested_learning_rate : float
@@ -294,7 +294,9 @@ def sweep(plan, start_lr, end_lr, num_steps, smoothing, divergence_factor,
                 if getattr(plan.model, "fit_intercept", True) else np.inf)
     suggestion, descended = _suggest(rates, raw, smoothed, smoothing, baseline,
                                      fallback)
-    return LRRangeResult(rates, smoothed, raw, suggestion), descended
+    # reported in the user's units, as loss_curve_; the suggestion is scale-free
+    scale = plan.loss_scale
+    return LRRangeResult(rates, smoothed * scale, raw * scale, suggestion), descended
 
 
 def auto_learning_rate(plan, fallback=None):

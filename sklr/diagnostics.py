@@ -104,6 +104,8 @@ def _evidence(estimator):
                                   and rates[-1] < 0.5 * rates.max()),
         "best_validation_epoch": int(np.argmax(scores)) + 1 if scores else None,
         "first_loss": float(curve[0]) if len(curve) else np.nan,
+        # the initial weights' loss on the first minibatch
+        "initial_loss": float(estimator._record.initial_loss),
         "best_loss": float(curve.min()) if len(curve) else np.nan,
         "final_loss": float(curve[-1]) if len(curve) else np.nan,
         "n_finite_epochs": len(curve),
@@ -160,9 +162,11 @@ def diagnose(estimator):
     2. ``"converged"``: the loss is zero (a target fitted exactly, such as
        a constant one): the learning rate has nothing to change.
     3. ``"too_high"``: the loss blew up and training backed off (the rate
-       was divided by 10 and training went on), the last epoch's loss is
-       more than twice the best one (late steps too large), or the loss
-       oscillates: two or more rises.
+       was divided by 10 and training went on), the best epoch's loss is
+       more than twice that of the initial weights (every epoch left the
+       model worse than it started), the last epoch's loss is more than
+       twice the best one (late steps too large), or the loss oscillates:
+       two or more rises.
     4. ``"too_low"``: fewer than 3 epochs ran (too few to level off); or
        the loss fell by less than 1% in all, or by less than three times
        its typical change between epochs (steps too small to make progress,
@@ -183,7 +187,8 @@ def diagnose(estimator):
     7. ``"converged"``: otherwise; the loss fell and flattened out.
 
     The suggestion scales the rate in effect at the end
-    (``learning_rate_``): by 1/10 after a divergence, 1/3 for oscillation or
+    (``learning_rate_``): by 1/10 after a divergence or a loss above the
+    initial one, 1/3 for oscillation or
     a plateau, 3 for a loss still falling at ``max_iter``, 10 for a steady
     decline and 100 for no progress; after
     back-offs it keeps the rate training backed off to. For a plateau it
@@ -300,6 +305,15 @@ def _judge(estimator, e):
             f"{lr * 10 ** backoffs:.3g} to {lr:.3g}. The starting rate was too "
             "large.",
             f"try learning_rate around {_rate(target)}",
+        )
+    if e["best_loss"] > FAR_ABOVE_BEST * e["initial_loss"] > 0:
+        return (
+            "too_high",
+            f"The loss never came near that of the initial weights: "
+            f"{e['best_loss']:.4g} at best, against {e['initial_loss']:.4g} before "
+            f"training. At learning rate {lr:.3g} every epoch left the model worse "
+            "than it started.",
+            f"try learning_rate around {_rate(lr / 10)}",
         )
     if e["final_loss"] > FAR_ABOVE_BEST * e["best_loss"] > 0:
         best_epoch = int(np.argmin(estimator.loss_curve_)) + 1

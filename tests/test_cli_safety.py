@@ -419,3 +419,45 @@ def test_a_reader_that_leaves_early_is_not_an_error(data, capsys, monkeypatch):
     # the shell's status for a writer ended by SIGPIPE, and no "sklr: error"
     assert status == 141
     assert "error" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("separator, decimal, note", [
+    (";", ".", "read as semicolon-separated"),
+    (";", ",", "read as semicolon-separated with decimal commas"),
+    ("\t", ".", "read as tab-separated"),
+])
+def test_csv_saved_with_another_separator(tmp_path, separator, decimal, note):
+    # spreadsheets in many locales save "CSV" with semicolons and decimal commas
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    frame["y"] = frame["a"] - 2 * frame["b"]
+    path = tmp_path / "local.csv"
+    frame.to_csv(path, sep=separator, decimal=decimal, index=False)
+    problem = _data.load(str(path), None, "auto")
+    assert note in problem.notes
+    assert problem.numeric == ["a", "b"]
+    np.testing.assert_allclose(problem.y, frame["y"])
+
+
+def test_one_column_names_the_separators_read(tmp_path, capsys):
+    (tmp_path / "one.csv").write_text("a b y\n1 2 3\n4 5 6\n")
+    status, out, err = run_main(capsys, "tune", tmp_path / "one.csv", *SMALL)
+    assert_usage_error(status, err, "has one column", "semicolon-")
+
+
+def test_the_row_index_pandas_saves_is_no_feature(tmp_path):
+    # DataFrame.to_csv writes the index by default: read back, it is a column
+    # "Unnamed: 0" counting the rows, which used to become a feature
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=40), "y": rng.normal(size=40)})
+    frame.to_csv(tmp_path / "indexed.csv")
+    problem = _data.load(str(tmp_path / "indexed.csv"), None, "auto")
+    assert list(problem.X.columns) == ["x"]
+    assert any("Unnamed: 0" in note for note in problem.notes)
+    # a column of that name holding data is kept
+    frame.index = rng.permutation(40)
+    frame.to_csv(tmp_path / "shuffled.csv")
+    problem = _data.load(str(tmp_path / "shuffled.csv"), None, "auto")
+    assert list(problem.X.columns) == ["Unnamed: 0", "x"]

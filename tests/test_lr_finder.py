@@ -555,3 +555,18 @@ def test_local_slopes_are_the_least_squares_slopes_of_each_window(half_width):
         window = slice(max(0, i - half_width), i + half_width + 1)
         np.testing.assert_allclose(slope, np.polyfit(x[window], y[window], 1)[0],
                                    rtol=1e-10)
+
+
+def test_losses_are_in_the_targets_units():
+    # as loss_curve_: a target in thousands gives losses a million times larger
+    X, y = make_regression(n_samples=400, n_features=5, noise=10.0, random_state=0)
+    small = lr_range_test(LinearRegressor(random_state=0), X, y, num_steps=40)
+    large = lr_range_test(LinearRegressor(random_state=0), X, 1000 * y, num_steps=40)
+    np.testing.assert_allclose(large.losses, 1e6 * small.losses, rtol=1e-6)
+    np.testing.assert_allclose(large.raw_losses, 1e6 * small.raw_losses, rtol=1e-6)
+    assert large.suggested_learning_rate == small.suggested_learning_rate
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LinearRegressor(random_state=0, max_iter=1, tol=None).fit(X, 1000 * y)
+    # the first step's loss is the initial model's, in the units fit reports
+    assert large.raw_losses[0] == pytest.approx(model._record.initial_loss, rel=0.5)

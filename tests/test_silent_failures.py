@@ -429,3 +429,35 @@ def test_an_mlp_trains_a_small_target_beside_a_large_one():
     est = _quietly(MLPRegressor(optimizer="sgd", learning_rate=0.01, random_state=0).fit,
                    X, Y)
     assert (r2_score(Y, est.predict(X), multioutput="raw_values") > 0.9).all()
+
+
+def test_a_model_left_worse_than_its_initial_weights_is_flagged():
+    # Adam at 3 on a 4-class problem: every epoch's loss more than twice the
+    # uniform initial model's log(4); only the back-off was reported before
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=240, n_features=60, n_informative=10,
+                               n_classes=4, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = LogisticClassifier(optimizer="adam", learning_rate=3.0, batch_size=16,
+                                 max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert min(est.loss_curve_) > 2 * np.log(4)
+    assert any(issubclass(w.category, LearningRateWarning)
+               and "initial weights" in str(w.message) for w in caught)
+    diagnosis = diagnose(est)
+    assert diagnosis.verdict == "too_high"
+
+
+def test_a_continued_fit_warns_only_of_its_own_divergences():
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 3)
+    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    est = LinearRegressor(optimizer="sgd", learning_rate=50.0, warm_start=True,
+                          max_iter=5, tol=None, random_state=0)
+    with pytest.warns(DivergenceWarning):
+        est.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        est.fit(X, y)
+        est.partial_fit(X, y)

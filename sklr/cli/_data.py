@@ -49,6 +49,12 @@ def count(items, noun):
 
 
 def _read_csv(path):
+    """The CSV file as a DataFrame, and notes on how it was read.
+
+    A file whose header reads as one column with a ``;``, tab or ``|`` in it
+    is read again with that separator (and decimal commas, with ``;``, if
+    its numbers have them), as spreadsheets in many locales save CSV.
+    """
     try:
         import pandas as pd
     except ImportError:
@@ -62,7 +68,9 @@ def _read_csv(path):
         # a device or a pipe: /dev/zero would be read until memory runs out
         raise CLIError(f"'{path}' is not a regular file")
     try:
-        frame = pd.read_csv(path)
+        frame, notes = pd.read_csv(path), []
+        if frame.shape[1] == 1:
+            frame, notes = _read_separated(pd, path, str(frame.columns[0]), frame)
     except pd.errors.EmptyDataError:
         raise CLIError(f"'{path}' is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -74,8 +82,37 @@ def _read_csv(path):
         raise CLIError(f"'{path}' has a header but no data rows")
     if frame.shape[1] < 2:
         raise CLIError(f"'{path}' has one column; it needs feature columns and a "
-                       "target column")
-    return frame
+                       "target column (sklr reads comma-, semicolon-, tab- or "
+                       "'|'-separated files)")
+    return frame, notes
+
+
+def _read_separated(pd, path, header, frame):
+    """Read ``path`` again with the separator its one-column ``header`` shows."""
+    for separator, name in ((";", "semicolon"), ("\t", "tab"), ("|", "'|'")):
+        if separator not in header:
+            continue
+        frame = pd.read_csv(path, sep=separator)
+        text = frame.select_dtypes(exclude="number")
+        if separator == ";" and text.shape[1] and text.apply(
+                lambda column: column.astype(str).str.fullmatch(r"-?\d*,\d+").all()
+        ).any():
+            return (pd.read_csv(path, sep=separator, decimal=","),
+                    [f"read as {name}-separated with decimal commas"])
+        return frame, [f"read as {name}-separated"]
+    return frame, []
+
+
+# the name pandas gives a first column with an empty header
+_SAVED_INDEX = "Unnamed: 0"
+
+
+def _is_saved_index(frame):
+    """Whether the first column is a row index saved by pandas: unnamed, and
+    counting 0, 1, 2, ... down the rows."""
+    values = frame[frame.columns[0]]
+    return bool(frame.columns[0] == _SAVED_INDEX and values.dtype.kind in "iu"
+                and (values.to_numpy() == np.arange(len(values))).all())
 
 
 def _too_large(values):
@@ -144,7 +181,16 @@ def load(path, target, model):
         task, y = _task(y, model, "target")
         return Problem(X, y, "digits (scikit-learn's bundled data)", "target", task,
                        list(range(X.shape[1])), [], [], [], [])
-    frame = _read_csv(path)
+    frame, notes = _read_csv(path)
+    if _is_saved_index(frame):
+        # pandas' to_csv writes the row index as a first column without a name
+        frame = frame.drop(columns=frame.columns[0])
+        if frame.shape[1] < 2:
+            raise CLIError(f"'{path}' has one column besides the row numbers pandas' "
+                           "to_csv writes; it needs feature columns and a target "
+                           "column")
+        notes.append(f"dropped '{_SAVED_INDEX}', the row numbers pandas' to_csv "
+                     "writes, as a feature it would only add noise")
     columns = list(frame.columns)
     target = columns[-1] if target is None else target
     if target not in columns:
@@ -156,7 +202,6 @@ def load(path, target, model):
         raise CLIError(f"target column '{target}' has no values")
     X = frame.loc[~missing].drop(columns=[target])
     task, y = _task(frame.loc[~missing, target], model, target)
-    notes = []
     if missing.any():
         notes.append(f"dropped {count(range(missing.sum()), 'row')} with a missing "
                      "target")
