@@ -318,6 +318,12 @@ def test_verbose_says_why_training_stopped_and_which_weights_are_kept(
 
 
 # ------------------------------ found by trying it as users do (2026-12-02)
+def _linear_data(n_samples):
+    rng = np.random.RandomState(0)
+    X = rng.randn(n_samples, 3)
+    return X, X @ [1.0, 2.0, 3.0] + rng.randn(n_samples)
+
+
 def _no_divergence(function, *args):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
@@ -329,9 +335,7 @@ def test_one_outlier_in_the_target_is_not_a_divergence(Estimator):
     # one data-entry error among 5,000 prices: its minibatch's loss is over
     # the divergence limit at any weights; backing off to 1e-12 left the model
     # untrained
-    rng = np.random.RandomState(0)
-    X = rng.randn(5000, 3)
-    y = X @ [1.0, 2.0, 3.0] + rng.randn(5000)
+    X, y = _linear_data(5000)
     y[123] = 1e6
     est = _no_divergence(_quietly, _small(Estimator, max_iter=5).fit, X, y)
     assert est.n_divergences_ == 0
@@ -359,9 +363,7 @@ def test_mislabelled_samples_in_single_sample_minibatches_are_not_divergences(
 
 def test_weights_that_ran_away_are_still_a_divergence_with_an_outlier_present():
     # the outlier's excuse covers the minibatch, not weights that blew up
-    rng = np.random.RandomState(0)
-    X = rng.randn(2000, 3)
-    y = X @ [1.0, 2.0, 3.0] + rng.randn(2000)
+    X, y = _linear_data(2000)
     y[5] = 1e5
     with pytest.warns(DivergenceWarning):
         est = LinearRegressor(optimizer="sgd", learning_rate=50.0, max_iter=3,
@@ -372,9 +374,7 @@ def test_weights_that_ran_away_are_still_a_divergence_with_an_outlier_present():
 
 def test_warm_start_takes_a_new_learning_rate_as_it_is():
     # the back-offs of a fit at 50 used to divide the 0.01 set afterwards
-    rng = np.random.RandomState(0)
-    X = rng.randn(500, 3)
-    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    X, y = _linear_data(500)
     est = LinearRegressor(optimizer="sgd", learning_rate=50.0, warm_start=True,
                           max_iter=5, tol=None, random_state=0)
     _quietly(est.fit, X, y)
@@ -390,9 +390,7 @@ def test_warm_start_takes_a_new_learning_rate_as_it_is():
 
 
 def test_partial_fit_goes_on_at_its_backed_off_rate():
-    rng = np.random.RandomState(0)
-    X = rng.randn(500, 3)
-    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    X, y = _linear_data(500)
     est = _quietly(LinearRegressor(optimizer="sgd", learning_rate=50.0, max_iter=5,
                                    tol=None, random_state=0).fit, X, y)
     backed_off = est.learning_rate_
@@ -450,9 +448,7 @@ def test_a_model_left_worse_than_its_initial_weights_is_flagged():
 
 
 def test_a_continued_fit_warns_only_of_its_own_divergences():
-    rng = np.random.RandomState(0)
-    X = rng.randn(500, 3)
-    y = X @ [1.0, 2.0, 3.0] + rng.randn(500)
+    X, y = _linear_data(500)
     est = LinearRegressor(optimizer="sgd", learning_rate=50.0, warm_start=True,
                           max_iter=5, tol=None, random_state=0)
     with pytest.warns(DivergenceWarning):
