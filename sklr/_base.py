@@ -79,9 +79,9 @@ def _learning_rate_doubts(record, has_validation):
       geometrically.
     * Ended at more than twice its best loss (without validation, whose best
       weights are restored): late steps are too large.
-    * Never came below twice the loss of the initial weights (their loss on
-      the first minibatch): every epoch left the model worse than it
-      started, the steps are too large.
+    * Never came below twice the loss of the initial weights on the training
+      data: every epoch left the model worse than it started, the steps are
+      too large.
     """
     curve = np.asarray(record.loss_curve, dtype=float)
     rate = f"{record.learning_rate:.3g}"
@@ -106,10 +106,9 @@ def _learning_rate_doubts(record, has_validation):
     if best > FAR_ABOVE_BEST * initial > 0:
         doubts.append(
             f"The training loss never came near that of the initial weights: "
-            f"{best:.4g} at best, against {initial:.4g} before training (on the "
-            f"first minibatch). Learning rate {rate} is too high: every epoch left "
-            "the model worse than it started. Try a smaller rate or "
-            "learning_rate='auto'.")
+            f"{best:.4g} at best, against {initial:.4g} before training. Learning "
+            f"rate {rate} is too high: every epoch left the model worse than it "
+            "started. Try a smaller rate or learning_rate='auto'.")
     if not has_validation and best > 0 and final > FAR_ABOVE_BEST * best:
         doubts.append(
             f"The final training loss {final:.4g} is {final / best:.3g} times the "

@@ -75,7 +75,8 @@ class MemberRecord:
     learning_rate_curve: list = field(default_factory=list)
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
-    # the loss of the initial weights (on the first minibatch), in the user's units
+    # the loss of the initial weights on the training data, in the user's
+    # units; NaN if unknown (partial_fit, the LR sweep)
     initial_loss: float = np.nan
     n_iter: int = 0
     t: int = 0
@@ -254,11 +255,21 @@ class _MinibatchGatherer:
         first = self.weight[0]
         self.equal_weight = first if (self.weight == first).all() else None
         self.equal_weights = {}
+        # 1 / the mean weight: a minibatch's normalized weights sum to one on average
+        self.unit = len(self.weight) / self.weight.sum()
 
     def __call__(self, step):
         """``X[batch]``, ``Y[batch]`` for the minibatch ``batch`` of ``step``,
-        its weights normalized to sum to one, and their sum before
-        normalizing. The arrays are buffers, valid until the next call."""
+        its normalized weights, and their sum before normalizing. The arrays
+        are buffers, valid until the next call.
+
+        A sample's normalized weight is its weight over the mean weight of
+        the data, divided by the minibatch's size: the minibatch's weighted
+        loss is then an unbiased estimate of the weighted mean loss over the
+        data, whatever the batch size. (Normalizing each minibatch's weights
+        to sum to one would weigh samples against their minibatch only: with
+        ``batch_size=1``, not at all.)
+        """
         first = step - step % self.chunk_steps
         if first != self.chunk_first:
             self._load_chunk(first)
@@ -279,8 +290,7 @@ class _MinibatchGatherer:
             return Xb, Yb, self.equal_weights[n], n * self.equal_weight
         wb = self.chunk_weight[start:stop]
         batch_weight = wb.sum()
-        if batch_weight > 0:
-            wb /= batch_weight
+        wb *= self.unit / n
         return Xb, Yb, wb, batch_weight
 
     def _load_chunk(self, first):
@@ -725,6 +735,8 @@ class Stack:
             X = X.tocsr()
         if data.has_validation and self._best_params is None:
             self._best_params = [p.copy() for p in self._evaluation_params()]
+        if stopping:
+            self._record_initial_losses(X, data)
         for _ in range(n_epochs):
             if self.n_active == 0:
                 break
@@ -736,6 +748,28 @@ class Stack:
                             time.perf_counter() - start)
             if on_epoch is not None:
                 self._stop(on_epoch(self))
+
+    def _record_initial_losses(self, X, data):
+        """Record the loss of the weights training starts from, on the whole
+        training data, for members that have none: what a fit that ends worse
+        than it started is compared with. One forward pass, a chunk of rows
+        at a time."""
+        fresh = [row for row, member in enumerate(self._rows)
+                 if np.isnan(self.records[member].initial_loss)]
+        if not fresh:
+            return
+        n_samples = data.Y.shape[0]
+        weight = data.sample_weight / data.sample_weight.sum()
+        losses = np.zeros(len(fresh))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n_samples, _MinibatchGatherer.CHUNK):
+                positions = np.arange(start, min(start + _MinibatchGatherer.CHUNK,
+                                                 n_samples))
+                x_rows = positions if data.rows is None else data.rows[positions]
+                losses += self._minibatch_loss(self.state, fresh, X[x_rows],
+                                               data.Y[positions], weight[positions])
+        for row, loss in zip(fresh, losses):
+            self.records[self._rows[row]].initial_loss = float(loss) * self.loss_scale
 
     def _stop(self, request):
         """Finish the members an ``on_epoch`` hook asked to stop (True: all)."""
@@ -764,7 +798,8 @@ class Stack:
         return factors * (self._base_lr / self._lr_divisor).astype(self.dtype)
 
     def _run_epoch(self, X, data, horizon, on_step=None):
-        batches = self._batches(data.Y.shape[0])
+        n_samples = data.Y.shape[0]
+        batches = self._batches(n_samples)
         total_weight = data.sample_weight.sum()
         self._epoch = {
             "lr_table": self._schedule_table(len(batches), horizon).T,
@@ -787,7 +822,9 @@ class Stack:
                 if loss is None:
                     continue
                 last = (Xb, Yb, wb)
-                self._epoch["loss_sum"] += loss * (batch_weight / total_weight)
+                # the loss estimates the weighted mean: times its share of the
+                # samples, the epoch sums the weighted losses exactly
+                self._epoch["loss_sum"] += loss * (Yb.shape[0] / n_samples)
                 self._epoch["weight_sum"] += batch_weight / total_weight
                 if on_step is not None:
                     if lazy is not None:
@@ -1136,8 +1173,6 @@ class Stack:
             config = self.members[member]
             record.n_iter += 1
             record.t = int(self.state.t[row])
-            if np.isnan(record.initial_loss):
-                record.initial_loss = float(self._reference_loss[row]) * scale
             self._record_rate(row, record)
             record.learning_rate_curve.append(
                 float(epoch["lr_table"][row, -1] * self._rate_unit[row]))

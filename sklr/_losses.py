@@ -3,9 +3,11 @@
 Every function takes the raw output of a stack of models, ``raw`` with shape
 ``(n_models, n_samples, n_outputs)``, the targets ``y`` with shape
 ``(n_samples, n_outputs)`` shared by the stack, and normalized sample weights
-``w`` with shape ``(n_samples,)`` summing to one. It returns the weighted mean
-loss of each model, shape ``(n_models,)``, and, when asked, the gradient of
-that mean with respect to ``raw`` (same shape as ``raw``).
+``w`` with shape ``(n_samples,)``, which sum to one over the data (a
+minibatch's, to one on average). It returns the weighted loss ``sum(w *
+loss)`` of each model, shape ``(n_models,)``: the weighted mean, or a
+minibatch's unbiased estimate of it; and, when asked, its gradient with
+respect to ``raw`` (same shape as ``raw``).
 """
 
 import numpy as np

@@ -104,7 +104,7 @@ def _evidence(estimator):
                                   and rates[-1] < 0.5 * rates.max()),
         "best_validation_epoch": int(np.argmax(scores)) + 1 if scores else None,
         "first_loss": float(curve[0]) if len(curve) else np.nan,
-        # the initial weights' loss on the first minibatch
+        # the initial weights' loss on the training data (NaN if unknown)
         "initial_loss": float(estimator._record.initial_loss),
         "best_loss": float(curve.min()) if len(curve) else np.nan,
         "final_loss": float(curve[-1]) if len(curve) else np.nan,

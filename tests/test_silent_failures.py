@@ -457,3 +457,34 @@ def test_a_continued_fit_warns_only_of_its_own_divergences():
         warnings.simplefilter("error", DivergenceWarning)
         est.fit(X, y)
         est.partial_fit(X, y)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 20])
+def test_sample_weight_means_the_same_whatever_the_batch_size(batch_size):
+    # each minibatch's weights used to be normalized to sum to one, which
+    # weighs samples against their minibatch only: with batch_size=1 not at all
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 2)
+    weight = np.where(X[:, 0] > 1, 20.0, 1.0)
+    y = X @ [1.0, 2.0] + 2 * rng.randn(400) + 10 * (X[:, 0] > 1)
+    exact = LinearRegression().fit(X, y, sample_weight=weight)
+    est = LinearRegressor(batch_size=batch_size, penalty=None, schedule="cosine",
+                          max_iter=300, tol=None, random_state=0)
+    est.fit(X, y, sample_weight=weight)
+    assert est.intercept_ == pytest.approx(exact.intercept_, abs=0.05)
+    np.testing.assert_allclose(est.coef_, exact.coef_, atol=0.05)
+
+
+def test_balanced_class_weight_with_small_minibatches():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 3)
+    y = (X[:, 0] + rng.randn(600) > 2.0).astype(int)
+    exact = LogisticRegression(class_weight="balanced", C=1e6).fit(X, y)
+    est = LogisticClassifier(class_weight="balanced", batch_size=8, penalty=None,
+                             schedule="cosine", max_iter=200, tol=None,
+                             random_state=0).fit(X, y)
+    assert est.intercept_[0] == pytest.approx(exact.intercept_[0], abs=0.05)
