@@ -258,7 +258,11 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             earlier_divergences = self._record.n_divergences
         with epoch_callbacks(self, n_epochs, X=X, y=y,
                              sample_weight=sample_weight) as on_epoch:
-            stack.train(plan.data, n_epochs, horizon=self.max_iter,
+            # a warm-started fit runs max_iter more epochs: the budget a
+            # schedule spans grows by as much (partial_fit keeps max_iter's)
+            horizon = self.max_iter + (self._epoch if continuing and not incremental
+                                       else 0)
+            stack.train(plan.data, n_epochs, horizon=horizon,
                         stopping=not incremental, verbose=self.verbose,
                         on_epoch=on_epoch)
         stack.finalize()

@@ -66,7 +66,10 @@ _SHARED_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the initialization, shuffling, validation split and dropout.
     warm_start : bool, default=False
-        Continue from the previous fit (weights, optimizer state, schedule).
+        Continue from the previous fit (weights, optimizer state, schedule)
+        for up to ``max_iter`` more epochs; a schedule defined over the
+        training budget (``"cosine"``, ``"onecycle"``, warm-up) sees the
+        epochs done so far plus ``max_iter`` as its budget.
     verbose : int, default=0
         Print one line per epoch when > 0."""
 

@@ -84,6 +84,9 @@ def drawn_points(line):
     if line.get_drawstyle() == "steps-post" and len(xy) > 1:
         corners = np.repeat(xy, 2, axis=0)
         xy = np.column_stack([corners[1:, 0], corners[:-1, 1]])
+    elif line.get_drawstyle() == "steps-pre" and len(xy) > 1:
+        corners = np.repeat(xy, 2, axis=0)
+        xy = np.column_stack([corners[:-1, 0], corners[1:, 1]])
     points = line.get_transform().transform(xy)
     points = points[np.isfinite(points).all(axis=1)]
     if line.get_linestyle() in ("None", "none", "") or len(points) < 2:
@@ -194,10 +197,11 @@ def test_loss_curve_shows_requested_rate_before_first_epoch_backoff(
     display = LossCurveDisplay.from_estimator(first_epoch_backoff_model)
     renderer = render(display, tmp_path)
     (rate_line,) = display.learning_rate_lines_
-    # the rate curve starts at the requested 3 at epoch 0 and steps to 0.3
+    # the rate curve starts at the requested 3 at epoch 0 and steps to 0.3,
+    # the rate epoch 1 was trained at once it was restored
     np.testing.assert_allclose(rate_line.get_xdata()[:2], [0, 1])
     np.testing.assert_allclose(rate_line.get_ydata()[:2], [3, 0.3])
-    assert rate_line.get_drawstyle() == "steps-post"
+    assert rate_line.get_drawstyle() == "steps-pre"
     low, high = display.ax_learning_rate_.get_ylim()
     assert low < 0.3 and high > 3
     # the back-off is marked where the rate was cut
@@ -773,3 +777,22 @@ def test_search_score_display_draws_the_candidate_that_did_not_diverge_among_tie
     display = SearchScoreDisplay.from_search(search, param="learning_rate")
     save_png(display, tmp_path)
     assert display.diverged_markers_ == []
+
+
+def test_loss_curve_draws_each_epochs_rate_over_that_epoch():
+    # StepDecay(5, 0.5): epochs 1-5 at 0.01, 6-10 at 0.005; epoch k's loss is
+    # at x = k, so the rate must drop at x = 5 (ScheduleDisplay's place for it),
+    # not at x = 6
+    from sklr.schedules import StepDecay
+
+    X, y = make_regression(n_samples=200, n_features=3, noise=1.0, random_state=0)
+    model = LinearRegressor(optimizer="sgd", schedule=StepDecay(step_size=5, gamma=0.5),
+                            batch_size=50, max_iter=10, tol=None,
+                            random_state=0).fit(X, y)
+    line = LossCurveDisplay.from_estimator(model).learning_rate_lines_[0]
+    x, rate = line.get_xdata(), line.get_ydata()
+    # steps-pre: the level over (k - 1, k) is the value at x = k
+    assert line.get_drawstyle() == "steps-pre"
+    level_over = dict(zip(x, rate))
+    assert level_over[5] == pytest.approx(0.01)
+    assert level_over[6] == pytest.approx(0.005)

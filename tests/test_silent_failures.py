@@ -488,3 +488,22 @@ def test_balanced_class_weight_with_small_minibatches():
                              schedule="cosine", max_iter=200, tol=None,
                              random_state=0).fit(X, y)
     assert est.intercept_[0] == pytest.approx(exact.intercept_[0], abs=0.05)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_a_warm_started_fit_extends_the_schedule_budget(schedule):
+    # the second fit ran 20 epochs past a 20-epoch budget, at rate 0: the
+    # weights did not move, and the fit reported itself converged
+    X, y = _linear_data(300)
+    params = dict(optimizer="sgd", learning_rate=1e-3, schedule=schedule, tol=None,
+                  random_state=0)
+    est = LinearRegressor(max_iter=20, warm_start=True, **params)
+    _quietly(est.fit, X, y)
+    first = est.coef_.copy()
+    _quietly(est.fit, X, y)
+    assert est.n_iter_ == 40
+    assert np.abs(est.coef_ - first).max() > 1e-3
+    # its rates are those of epochs 21 to 40 of one 40-epoch budget
+    whole = _quietly(LinearRegressor(max_iter=40, **params).fit, X, y)
+    np.testing.assert_allclose(est.learning_rate_curve_[20:],
+                               whole.learning_rate_curve_[20:], rtol=1e-12)

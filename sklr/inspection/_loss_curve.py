@@ -783,9 +783,10 @@ class LossCurveDisplay:
                 label = "learning rate (right axis)"
                 if wanted is not None and n_curves == 1:
                     label = f"learning rate, requested {wanted:.3g} (right axis)"
-            # the rate at epoch k is in effect during the epoch that follows
+            # the rate recorded for epoch k (at its end) is drawn over that
+            # epoch, from k - 1 to k, where its loss is plotted
             (rate_line,) = twin.plot(
-                epochs, values, drawstyle="steps-post",
+                epochs, values, drawstyle="steps-pre",
                 color=_RATE_COLOR if n_curves == 1 else line.get_color(),
                 linestyle=":", linewidth=1.5, label=label,
             )
