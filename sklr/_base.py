@@ -58,6 +58,9 @@ def _check_magnitude(values, name, dtype=None):
         )
 
 
+# A target whose spread is below this has a squared spread, the unit of its
+# loss, below float64's normal range.
+MIN_TARGET_SCALE = 1e-150
 # A loss that fell by less than this share from its first epoch made no progress.
 NO_PROGRESS = 0.01
 # Each of the last epochs must lower the loss by this share to count as a decline.
@@ -375,6 +378,8 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
         sample_weight = check_sample_weight(sample_weight, X, dtype=dtype)
         if rows is not None:
             y, sample_weight = y[rows], sample_weight[rows]
+        # before the target's moments are weighted by it
+        sample_weight = _checked_weights(sample_weight, "sample_weight")
         Y = self._encode_targets(y, continuing, classes, incremental, sample_weight)
         if continuing:
             change = self._structure_change(optimizer, X.shape[1], Y.shape[1])
@@ -382,7 +387,7 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
                 raise ValueError(
                     f"warm_start/partial_fit cannot change {change} of a fitted "
                     "estimator; fit a new one instead (warm_start=False).")
-        sample_weight = sample_weight * self._class_weights(y, incremental)
+        sample_weight = sample_weight * self._class_weights(y, incremental, sample_weight)
         sample_weight = _checked_weights(sample_weight, "sample_weight")
 
         X_val, y_val, sample_weight_val = validation
@@ -548,7 +553,8 @@ class BaseSKLR(CallbackSupportMixin, BaseEstimator):
             accept_sparse=["csr", "csc"] if self._supports_sparse else False,
             dtype=[np.float64, np.float32],
         )
-        _check_magnitude(X, "X")
+        # in the dtype the model computes in, as fit checked
+        _check_magnitude(X, "X", self._dtype)
         if sp.issparse(X):
             X = X.tocsr()
         return X.astype(self._dtype, copy=False)
@@ -629,9 +635,20 @@ class RegressorBase(BaseSKLR):
                 # weighted moments, so that weights act like repeated samples
                 w = sample_weight / sample_weight.sum()
                 self._y_mean = w @ Y if self._centers_targets() else np.zeros(Y.shape[1])
-                scale = np.sqrt(w @ (Y - self._y_mean) ** 2)
+                centered = Y - self._y_mean
+                # squares of the largest deviation's share: a tiny target's
+                # spread does not underflow to 0 and pass for a constant
+                peak = np.abs(centered).max(axis=0)
+                peak[peak == 0] = 1.0
+                scale = peak * np.sqrt(w @ (centered / peak) ** 2)
                 # a constant target leaves rounding noise as its spread
                 constant = ~(scale > 1e-10 * np.abs(self._y_mean)) | (scale == 0)
+                if (scale[~constant] < MIN_TARGET_SCALE).any():
+                    raise ValueError(
+                        f"y varies by too little to train in float64 (standard "
+                        f"deviation {scale[~constant].min():.3g} < "
+                        f"{MIN_TARGET_SCALE:g}: the loss in its units underflows); "
+                        "rescale it, e.g. y * 1e150.")
                 scale[constant | ~np.isfinite(scale)] = 1.0
                 if self._centers_targets():
                     # center exactly, so the model sees zeros, not rounding noise
@@ -646,7 +663,7 @@ class RegressorBase(BaseSKLR):
     def _centers_targets(self):
         return True
 
-    def _class_weights(self, y, incremental=False):
+    def _class_weights(self, y, incremental=False, sample_weight=None):
         return 1.0
 
     def _validation_score(self, raw, Y, sample_weight):
@@ -751,7 +768,9 @@ class ClassifierBase(BaseSKLR):
             return codes.reshape(-1, 1).astype(np.float64)
         return np.eye(len(self.classes_))[codes]
 
-    def _class_weights(self, y, incremental=False):
+    def _class_weights(self, y, incremental=False, sample_weight=None):
+        """Each sample's class weight. ``"balanced"`` counts the classes with
+        ``sample_weight``, so that integer weights act as repeated samples."""
         if self.class_weight is None:
             return 1.0
         if self.class_weight == "balanced" and incremental:
@@ -762,12 +781,19 @@ class ClassifierBase(BaseSKLR):
                 "classes=classes, y=y) on all labels.")
         from sklearn.utils.class_weight import compute_class_weight
 
+        codes = np.searchsorted(self.classes_, y)
+        if self.class_weight == "balanced":
+            counts = np.bincount(codes, weights=sample_weight, minlength=len(self.classes_))
+            with np.errstate(divide="ignore"):
+                weights = np.where(counts > 0,
+                                   counts.sum() / (len(self.classes_) * counts), 0.0)
+            return weights[codes]
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         if not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError(
                 "class_weight values must be finite and non-negative, got "
                 f"{self.class_weight!r}.")
-        return weights[np.searchsorted(self.classes_, y)]
+        return weights[codes]
 
     def _make_loss(self):
         from sklr._losses import BinaryCrossEntropy, MultinomialCrossEntropy
@@ -818,8 +844,8 @@ class ClassifierBase(BaseSKLR):
 
         raw = self._raw_output(X)
         if raw.shape[1] == 1:
-            positive = expit(raw[:, 0])
-            return np.column_stack([1 - positive, positive])
+            # expit(-f), not 1 - expit(f): small probabilities keep their digits
+            return np.column_stack([expit(-raw[:, 0]), expit(raw[:, 0])])
         return softmax(raw)
 
     def predict_log_proba(self, X):

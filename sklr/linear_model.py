@@ -249,6 +249,8 @@ class LogisticClassifier(_LinearMixin, ClassifierMixin, ClassifierBase):
         Share of L1 in the elastic net.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
+        ``"balanced"`` weighs class ``c`` by ``n_samples / (n_classes *
+        n_c)``, counting samples with ``sample_weight``.
 {shared}
 
     Attributes

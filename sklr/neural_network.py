@@ -172,6 +172,8 @@ class MLPClassifier(_MLPMixin, ClassifierMixin, ClassifierBase):
     ----------{mlp}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
+        ``"balanced"`` weighs class ``c`` by ``n_samples / (n_classes *
+        n_c)``, counting samples with ``sample_weight``.
 {shared}
 
     Attributes

@@ -461,3 +461,23 @@ def test_the_row_index_pandas_saves_is_no_feature(tmp_path):
     frame.to_csv(tmp_path / "shuffled.csv")
     problem = _data.load(str(tmp_path / "shuffled.csv"), None, "auto")
     assert list(problem.X.columns) == ["Unnamed: 0", "x"]
+
+
+def test_find_lr_says_when_its_suggestion_is_only_the_default(tmp_path, capsys):
+    # lr_range_test warns in Python; the command hid it
+    write_csv(tmp_path / "flat.csv", {"a": np.arange(60.0), "b": np.ones(60),
+                                      "y": np.full(60, 3.5)})
+    status, out, err = run_main(capsys, "find-lr", tmp_path / "flat.csv")
+    assert status == 0
+    assert "sklr: warning: lr_range_test found no clear descent" in err
+
+
+def test_tune_without_any_score_is_an_error_not_a_best(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    y = np.zeros(60, dtype=int)
+    y[5] = 1
+    write_csv(tmp_path / "onepos.csv", {"a": rng.normal(size=60), "y": y})
+    status, out, err = run_main(capsys, "tune", tmp_path / "onepos.csv", *SMALL)
+    assert status == 2
+    assert "no candidate got a score" in err
+    assert "Best accuracy" not in out

@@ -507,3 +507,58 @@ def test_a_warm_started_fit_extends_the_schedule_budget(schedule):
     whole = _quietly(LinearRegressor(max_iter=40, **params).fit, X, y)
     np.testing.assert_allclose(est.learning_rate_curve_[20:],
                                whole.learning_rate_curve_[20:], rtol=1e-12)
+
+
+# ------------------------------- bad input and edge values (2026-12-02, later)
+def test_a_target_too_small_for_float64_is_refused_not_fitted_as_constant():
+    # its spread's square underflowed to 0: the target passed for a constant
+    # and the coefficients came out 1e66 times too large, with R^2 1.0
+    X, y = _linear_data(200)
+    with pytest.raises(ValueError, match="y varies by too little"):
+        LinearRegressor(random_state=0).fit(X, y * 1e-170)
+    est = _quietly(LinearRegressor(random_state=0).fit, X, y * 1e-140)
+    exact = Ridge(alpha=1e-4 * len(y)).fit(X, y)
+    np.testing.assert_allclose(est.coef_ / 1e-140, exact.coef_, rtol=0.05)
+
+
+def test_weights_whose_sum_overflows_still_weigh_the_target_moments():
+    X, y = _linear_data(200)
+    X32 = X.astype(np.float32)
+    weight = np.full(200, 1e37, dtype=np.float32)
+    est = _quietly(LinearRegressor(random_state=0).fit, X32, y, sample_weight=weight)
+    assert est.score(X32, y) > 0.9
+
+
+def test_balanced_class_weight_counts_classes_with_sample_weight():
+    # integer weights act as repeated samples, as in LogisticRegression
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 3)
+    y = (X[:, 0] + rng.randn(300) > 1).astype(int)
+    weight = rng.randint(1, 4, 300)
+    params = dict(class_weight="balanced", optimizer="sgd", max_iter=50, tol=None,
+                  shuffle=False, random_state=0)
+    weighted = LogisticClassifier(batch_size=300, **params).fit(X, y, sample_weight=weight)
+    repeated = LogisticClassifier(batch_size=int(weight.sum()), **params).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_binary_probabilities_keep_their_digits():
+    # 1 - expit(f) rounded a probability of e**-64 to 0; its log was right
+    cancer = load_breast_cancer()
+    X = StandardScaler().fit_transform(cancer.data) * 30
+    est = _quietly(LogisticClassifier(random_state=0).fit, X, cancer.target)
+    proba, log_proba = est.predict_proba(X), est.predict_log_proba(X)
+    assert (proba > 0).all()
+    # small probabilities carry their digits (near 1, log(p) cannot)
+    small = proba < 0.5
+    np.testing.assert_allclose(np.log(proba[small]), log_proba[small], rtol=1e-12)
+
+
+def test_a_float32_model_refuses_what_overflows_float32_at_predict():
+    X, y = _linear_data(100)
+    est = _quietly(LinearRegressor(random_state=0).fit, X.astype(np.float32), y)
+    huge = X.copy()
+    huge[0, 0] = 1e39
+    with pytest.raises(ValueError, match="too large in magnitude for float32"):
+        est.predict(huge)

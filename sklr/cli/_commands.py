@@ -34,7 +34,7 @@ from sklr.cli._report import (
     short,
     write_json,
 )
-from sklr.exceptions import DivergenceWarning
+from sklr.exceptions import DivergenceWarning, LearningRateWarning
 from sklr.model_selection import LockstepGridSearchCV
 from sklr.model_selection._chunked import (
     ChunkedSearchMixin,
@@ -231,6 +231,9 @@ def tune(args):
     print()
     print(leaderboard(rows, metric, search.n_splits_, args.top))
     print()
+    if best_row["mean_test_score"] is None:
+        raise CLIError(f"no candidate got a score ({metric}): every fit or score of "
+                       "every fold failed (-v shows why)")
     print(f"Best {metric}: {score_text(best_row['mean_test_score'])} "
           f"({count(rows, 'candidate')} x {count(range(search.n_splits_), 'fold')} "
           f"in {elapsed:.1f} s)")
@@ -266,8 +269,10 @@ def find_lr(args):
     print(describe(problem, estimator))
     print(f"LR range test with optimizer {args.optimizer!r}")
     with warnings.catch_warnings():
-        # the sweep is meant to end in divergence
+        # the sweep is meant to end in divergence; a suggestion that is only a
+        # fallback (no clear descent) is said, as in Python
         warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("default", LearningRateWarning)
         result = lr_range_test(pipeline, problem.X, problem.y,
                                random_state=args.random_state)
     rates = np.asarray(result.learning_rates)
