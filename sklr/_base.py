@@ -132,6 +132,18 @@ def _training_layout(X):
     return np.ascontiguousarray(X)
 
 
+def _checked_classes(classes):
+    """``partial_fit``'s ``classes``, sorted and unique: a 1-D list of labels
+    without NaN."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise ValueError(f"classes must be a 1-D list of labels, got an array of "
+                         f"shape {classes.shape}.")
+    if classes.dtype.kind == "f" and np.isnan(classes).any():
+        raise ValueError("classes contains NaN; labels must be values y can take.")
+    return np.unique(classes)
+
+
 def _checked_weights(weights, name):
     """Weights with a positive, finite sum in their dtype.
 
@@ -742,7 +754,7 @@ class ClassifierBase(BaseSKLR):
                 if classes is None:
                     raise ValueError(
                         "classes must be passed on the first call to partial_fit.")
-                self.classes_ = np.unique(np.asarray(classes))
+                self.classes_ = _checked_classes(classes)
             else:
                 self.classes_ = np.unique(y)
             if len(self.classes_) < 2:
@@ -752,10 +764,10 @@ class ClassifierBase(BaseSKLR):
                     f"{self.classes_[0]!r}."
                 )
         elif continuing and incremental and classes is not None and not np.array_equal(
-                np.unique(np.asarray(classes)), self.classes_):
+                _checked_classes(classes), self.classes_):
             raise ValueError(
-                f"classes={np.asarray(classes).tolist()} differs from the classes of "
-                f"the first call to partial_fit, {self.classes_.tolist()}.")
+                f"classes={np.asarray(classes).tolist()} differs from the classes the "
+                f"estimator was fitted with, {self.classes_.tolist()}.")
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if len(unknown):
             name = "y_val" if validation else "y"

@@ -624,7 +624,8 @@ def _schedule_free_state(param):
 
 
 def _refuse_l1(name):
-    raise NotImplementedError(
+    # an invalid combination of hyperparameters: ValueError, as the contract says
+    raise ValueError(
         f"{name} does not support the L1 penalty: its proximal step would act "
         "on the point gradients are taken at, which the schedule-free method "
         "recomputes from its other two sequences at every step, so the fit "

@@ -138,3 +138,22 @@ def test_partial_fit_unknown_label(data):
     est = LogisticClassifier().partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="not seen"):
         est.partial_fit(X, y + 5)
+
+
+@pytest.mark.parametrize("classes, match", [
+    ([0, 1, np.nan], "classes contains NaN"),
+    ([[0, 1]], "1-D list of labels"),
+])
+def test_partial_fit_checks_its_classes(classes, match):
+    X = np.random.RandomState(0).randn(20, 2)
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=match):
+        LogisticClassifier().partial_fit(X, y, classes=classes)
+
+
+def test_partial_fit_after_fit_names_the_fitted_classes():
+    X = np.random.RandomState(0).randn(20, 2)
+    y = np.arange(20) % 2
+    est = LogisticClassifier(max_iter=2, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="the classes the estimator was fitted with"):
+        est.partial_fit(X, y, classes=[0, 1, 2])

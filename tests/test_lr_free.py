@@ -363,7 +363,7 @@ def test_schedule_free_validation_and_best_weights_use_the_average(
 @pytest.mark.parametrize("name", ["schedule_free_sgd", "schedule_free_adamw"])
 def test_schedule_free_refuses_the_l1_penalty(name):
     X, y = load_diabetes(return_X_y=True)
-    with pytest.raises(NotImplementedError, match="L1 penalty.*penalty='l2'"):
+    with pytest.raises(ValueError, match="L1 penalty.*penalty='l2'"):
         LinearRegressor(optimizer=name, penalty="l1", max_iter=2).fit(X, y)
 
 
