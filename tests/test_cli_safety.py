@@ -481,3 +481,14 @@ def test_tune_without_any_score_is_an_error_not_a_best(tmp_path, capsys):
     assert status == 2
     assert "no candidate got a score" in err
     assert "Best accuracy" not in out
+
+
+def test_a_numeric_target_with_a_stray_text_cell_is_named(tmp_path, capsys):
+    # read as text, every distinct price became a class, and the error blamed
+    # the number of folds
+    rng = np.random.default_rng(0)
+    target = np.round(rng.normal(size=60) * 100, 2).astype(object)
+    target[7] = "?"
+    write_csv(tmp_path / "prices.csv", {"a": rng.normal(size=60), "price": target})
+    status, out, err = run_main(capsys, "tune", tmp_path / "prices.csv", *SMALL)
+    assert_usage_error(status, err, "target column 'price' holds numbers but also '?'")

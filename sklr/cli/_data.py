@@ -245,6 +245,26 @@ def _check_dense_size(n_rows, n_categories):
             "linear or logistic, which take it sparse")
 
 
+def _refuse_numbers_read_as_text(values, name):
+    """A numeric target with a few text cells (``?``, ``n/a``) is read as text,
+    which would make each distinct number a class: name the cells instead."""
+    distinct = np.unique(values)
+    numbers, text = [], []
+    for value in distinct:
+        try:
+            numbers.append(float(value))
+        except ValueError:
+            text.append(value)
+    numbers = np.array(numbers)
+    looks_numeric = len(numbers) > MAX_CLASSES or (
+        len(numbers) and not np.all(numbers == np.round(numbers)))
+    if text and looks_numeric and np.isin(values, text).mean() <= 0.05:
+        shown = ", ".join(repr(str(value)) for value in text[:5])
+        raise CLIError(f"target column '{name}' holds numbers but also {shown}, so it "
+                       "was read as text (every distinct number a class); empty those "
+                       "cells (a row without a target is dropped) or fix them")
+
+
 def _task(y, model, name):
     """``("classification" | "regression", y as an array)`` for this target.
 
@@ -254,6 +274,8 @@ def _task(y, model, name):
     raw = np.asarray(y)
     numeric = raw.dtype.kind in "iuf"
     values = raw.astype(np.float64) if numeric else raw.astype(str)
+    if not numeric:
+        _refuse_numbers_read_as_text(values, name)
     if numeric and not np.isfinite(values).all():
         raise CLIError(f"target column '{name}' has infinite values")
     integral = numeric and np.all(values == np.round(values))
