@@ -791,8 +791,6 @@ class ClassifierBase(BaseSKLR):
                 "which partial_fit does not see; pass a dict, e.g. from "
                 "sklearn.utils.class_weight.compute_class_weight('balanced', "
                 "classes=classes, y=y) on all labels.")
-        from sklearn.utils.class_weight import compute_class_weight
-
         codes = np.searchsorted(self.classes_, y)
         if self.class_weight == "balanced":
             counts = np.bincount(codes, weights=sample_weight, minlength=len(self.classes_))
@@ -800,6 +798,8 @@ class ClassifierBase(BaseSKLR):
                 weights = np.where(counts > 0,
                                    counts.sum() / (len(self.classes_) * counts), 0.0)
             return weights[codes]
+        from sklearn.utils.class_weight import compute_class_weight
+
         weights = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         if not (np.isfinite(weights).all() and (weights >= 0).all()):
             raise ValueError(

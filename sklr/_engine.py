@@ -210,14 +210,11 @@ def _pack_arrays(arrays, n_models):
     return block, views
 
 
-def _whole_minibatch(X, n_features):
-    """A minibatch as the models read it: the gatherer's CSR arrays ``(data,
-    indices, rows, indptr)`` (sparse epochs of :class:`_LazyRows`) as a CSR
-    matrix, any other minibatch as it is."""
-    if not isinstance(X, tuple):
-        return X
-    data, indices, _, indptr = X
-    return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_features))
+def _training_rows(X, data, positions):
+    """``X``, ``Y`` and the sample weights of the training samples at
+    ``positions`` (a search's fold reads its rows of the shared ``X``)."""
+    x_rows = positions if data.rows is None else data.rows[positions]
+    return X[x_rows], data.Y[positions], data.sample_weight[positions]
 
 
 class _MinibatchGatherer:
@@ -759,15 +756,15 @@ class Stack:
         if not fresh:
             return
         n_samples = data.Y.shape[0]
-        weight = data.sample_weight / data.sample_weight.sum()
+        total = data.sample_weight.sum()
         losses = np.zeros(len(fresh))
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n_samples, _MinibatchGatherer.CHUNK):
-                positions = np.arange(start, min(start + _MinibatchGatherer.CHUNK,
-                                                 n_samples))
-                x_rows = positions if data.rows is None else data.rows[positions]
-                losses += self._minibatch_loss(self.state, fresh, X[x_rows],
-                                               data.Y[positions], weight[positions])
+                X_part, Y_part, weight = _training_rows(
+                    X, data, np.arange(start, min(start + _MinibatchGatherer.CHUNK,
+                                                  n_samples)))
+                losses += self._minibatch_loss(self.state, fresh, X_part, Y_part,
+                                               weight / total)
         for row, loss in zip(fresh, losses):
             self.records[self._rows[row]].initial_loss = float(loss) * self.loss_scale
 
@@ -810,6 +807,7 @@ class Stack:
         gather = _MinibatchGatherer(X, data, batches, row_arrays=lazy is not None)
         rows = _AllRows(self) if lazy is None else lazy
         last = None
+        source = (X, data)
         # non-finite values are caught by the divergence check, not by warnings
         with np.errstate(over="ignore", invalid="ignore"):
             for step in range(len(batches)):
@@ -818,7 +816,7 @@ class Stack:
                 Xb, Yb, wb, batch_weight = gather(step)
                 if batch_weight <= 0:
                     continue
-                loss = self._step(rows, Xb, Yb, wb, step, (X, data))
+                loss = self._step(rows, Xb, Yb, wb, step, source)
                 if loss is None:
                     continue
                 last = (Xb, Yb, wb)
@@ -836,9 +834,12 @@ class Stack:
             if lazy is not None:
                 lazy.catch_up()
                 if last is not None:
-                    last = (_whole_minibatch(last[0], X.shape[1]), *last[1:])
+                    values, indices, _, indptr = last[0]
+                    whole = sp.csr_matrix((values, indices, indptr),
+                                          shape=(len(indptr) - 1, X.shape[1]))
+                    last = (whole, *last[1:])
             if self.n_active:
-                self._verify_last_update(last, (X, data))
+                self._verify_last_update(last, source)
         epoch = self._epoch
         self._epoch = None
         return epoch if self.n_active else None
@@ -875,7 +876,7 @@ class Stack:
         """
         model, state = self.model, self.state
         # members over their limit on this minibatch whose weights are sound
-        excused = np.zeros(0, dtype=self._rows.dtype)
+        excused = None
         while True:
             rows.gather(X)
             raw, cache = model.forward(rows.param_views, state.buffers, rows.X,
@@ -884,14 +885,17 @@ class Stack:
             if self._reference_missing:
                 self._set_reference_loss(loss)
             # NaN and inf fail the comparison too
-            within = (loss <= self._loss_limit) | np.isin(self._rows, excused)
+            within = loss <= self._loss_limit
+            if excused is not None:
+                within |= np.isin(self._rows, excused)
             if within.all():
                 break
             # undo the diverged models, then redo this step for the stack
             rows.materialize()
             over = np.flatnonzero(~within)
             sound = self._sound(over, loss, source)
-            excused = np.concatenate([excused, self._rows[over[sound]]])
+            excused = np.concatenate([() if excused is None else excused,
+                                      self._rows[over[sound]]])
             diverged = over[~sound]
             restored = self._rows[diverged]
             if len(diverged):
@@ -954,12 +958,11 @@ class Stack:
         n_samples = len(data.Y)
         positions = np.unique(np.linspace(0, n_samples - 1, min(n_samples, CHECK_SAMPLES))
                               .astype(np.intp))
-        X_check = X[positions if data.rows is None else data.rows[positions]]
-        weight = data.sample_weight[positions]
+        X_check, Y_check, weight = _training_rows(X, data, positions)
         total = weight.sum()
         weight = (weight / total if total > 0
                   else np.full(len(positions), 1 / len(positions), dtype=weight.dtype))
-        now, before = (self._minibatch_loss(state, rows, X_check, data.Y[positions], weight)
+        now, before = (self._minibatch_loss(state, rows, X_check, Y_check, weight)
                        for state in (self.state, self._snapshot))
         return (np.isfinite(loss[rows]) & (now <= self._loss_limit[rows])
                 & (now <= WORSE_FACTOR * before))
